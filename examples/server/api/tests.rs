@@ -1,0 +1,637 @@
+//! The document's shape, the request types, and a run over HTTP (axum on a free port, reqwest)
+//! whose every JSON response is checked against the document, strictly: an undeclared field is
+//! a failure too.
+
+use std::sync::Arc;
+
+use kadry::adapters::SqliteStore;
+use kadry::core::model::{Audience, OrgKind, Position};
+use kadry::{RandomIds, RegionPolicy, Service, SystemClock};
+use serde_json::{Value, json};
+
+use super::dto::{OrAll, audience};
+use super::*;
+use crate::auth::{Auth, AuthDb};
+
+/// Every operation of this module: method and path.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("post", "/api/v1/territories"),
+    ("post", "/api/v1/orgs"),
+    ("post", "/api/v1/orgs/{id}/reorganize"),
+    ("get", "/api/v1/orgs/{id}/staff"),
+    ("post", "/api/v1/persons"),
+    ("post", "/api/v1/officials"),
+    ("get", "/api/v1/persons/{id}"),
+    ("patch", "/api/v1/persons/{id}"),
+    ("post", "/api/v1/persons/{id}/change/confirm"),
+    ("post", "/api/v1/persons/{id}/workplace/confirm"),
+    ("post", "/api/v1/persons/{id}/dismiss"),
+    ("post", "/api/v1/persons/{id}/transfer"),
+    ("post", "/api/v1/me/workplace"),
+    ("post", "/api/v1/persons/{id}/roles"),
+    ("post", "/api/v1/role-requests"),
+    ("post", "/api/v1/persons/{id}/role-requests/{role}/approve"),
+    ("post", "/api/v1/persons/{id}/roles/{role}/restore"),
+    ("post", "/api/v1/persons/{id}/voucher"),
+    ("get", "/api/v1/persons/{id}/voucher"),
+    ("post", "/api/v1/persons/{id}/voucher/approve"),
+    ("post", "/api/v1/persons/{id}/voucher/reject"),
+    ("post", "/api/v1/persons/{id}/voucher/cancel"),
+    ("post", "/api/v1/persons/{id}/paper-vouchers"),
+    ("post", "/api/v1/persons/{id}/plans"),
+    ("get", "/api/v1/persons/{id}/training"),
+    ("get", "/api/v1/persons/{id}/notifications"),
+    ("post", "/api/v1/programs"),
+    ("get", "/api/v1/programs/{id}"),
+    ("post", "/api/v1/programs/{id}/approve"),
+    ("post", "/api/v1/groups"),
+    ("get", "/api/v1/groups/{id}"),
+    ("post", "/api/v1/groups/{id}/enrollments"),
+    ("post", "/api/v1/groups/{id}/enrollments/{worker}/confirm"),
+    ("delete", "/api/v1/groups/{id}/enrollments/{worker}"),
+    ("post", "/api/v1/groups/{id}/complete"),
+    ("get", "/api/v1/reports/{metric}"),
+];
+
+fn doc() -> Value {
+    let text = openapi().to_pretty_json().expect("the document serialises");
+    serde_json::from_str(&text).expect("the document is JSON")
+}
+
+#[test]
+fn document_has_info_security_and_servers() {
+    let d = doc();
+    assert!(d["openapi"].as_str().unwrap().starts_with("3.1"), "{}", d["openapi"]);
+    assert_eq!(d["info"]["title"], "kadry");
+    assert_eq!(d["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(d["info"]["description"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(d["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(d["servers"].as_array().is_some_and(|s| !s.is_empty()));
+}
+
+#[test]
+fn every_operation_is_documented_with_its_errors() {
+    let d = doc();
+    for (method, path) in OPERATIONS {
+        let op = &d["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} missing");
+        assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path}: no tag");
+        assert_eq!(op["security"], json!([{"bearer": []}]), "{method} {path}: security");
+        let responses = op["responses"].as_object().unwrap();
+        let ok: Vec<&String> = responses.keys().filter(|s| s.starts_with('2')).collect();
+        assert_eq!(ok.len(), 1, "{method} {path}: one success status");
+        for status in ["400", "401", "403", "404", "409", "503"] {
+            let schema = &responses.get(status).unwrap_or_else(|| panic!("{method} {path}: no {status}"))["content"]["application/json"]
+                ["schema"]["$ref"];
+            assert_eq!(schema, "#/components/schemas/ErrorJson", "{method} {path} {status}");
+        }
+        if *method != "get" {
+            assert!(responses.contains_key("422"), "{method} {path}: no 422");
+        }
+        // Path parameters are declared.
+        let declared: Vec<&str> = op["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().filter(|p| p["in"] == "path").filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        for segment in path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+            assert!(declared.contains(&segment), "{method} {path}: parameter {segment} undeclared");
+        }
+    }
+    let count: usize = d["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| !p.starts_with("/api/v1/auth") && !p.contains("import"))
+        .map(|(_, item)| item.as_object().unwrap().keys().filter(|k| OPERATION_KEYS.contains(&k.as_str())).count())
+        .sum();
+    assert_eq!(count, OPERATIONS.len(), "operations in the document but not in this test's list");
+}
+
+const OPERATION_KEYS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+#[test]
+fn every_reference_resolves_and_bodies_are_closed() {
+    let d = doc();
+    let mut refs = Vec::new();
+    collect_refs(&d, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        assert!(resolve(&d, &r).is_some(), "dangling {r}");
+    }
+    // Request bodies reject unknown fields, and say so.
+    for (method, path) in OPERATIONS {
+        let body = &d["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"];
+        if body.is_null() {
+            continue;
+        }
+        let schema = deref(&d, body);
+        assert_eq!(schema["additionalProperties"], json!(false), "{method} {path}: body accepts unknown fields");
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                out.push(r.clone());
+            }
+            m.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+fn resolve<'a>(d: &'a Value, r: &str) -> Option<&'a Value> {
+    let name = r.strip_prefix("#/components/schemas/")?;
+    d["components"]["schemas"].get(name)
+}
+
+fn deref<'a>(d: &'a Value, mut s: &'a Value) -> &'a Value {
+    while let Some(r) = s["$ref"].as_str() {
+        s = resolve(d, r).unwrap_or_else(|| panic!("dangling {r}"));
+    }
+    s
+}
+
+/// Checks `v` against `schema` (the subset utoipa emits). `strict`: an object may hold only
+/// the declared properties.
+fn check(d: &Value, v: &Value, schema: &Value, strict: bool) -> Result<(), String> {
+    let s = deref(d, schema);
+    if let Some(all) = s["allOf"].as_array() {
+        for sub in all {
+            check(d, v, sub, false)?;
+        }
+        if strict && let Value::Object(m) = v {
+            let known: Vec<String> = all.iter().flat_map(|sub| property_names(d, sub)).collect();
+            if let Some(k) = m.keys().find(|k| !known.contains(k)) {
+                return Err(format!("undeclared field {k}"));
+            }
+        }
+        return Ok(());
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alts) = s[key].as_array() {
+            let matching = alts.iter().filter(|a| check(d, v, a, strict).is_ok()).count();
+            return match (key, matching) {
+                ("oneOf", 1) => Ok(()),
+                ("anyOf", n) if n > 0 => Ok(()),
+                _ => Err(format!("{v} matches {matching} of {key} {s}")),
+            };
+        }
+    }
+    if let Some(values) = s["enum"].as_array()
+        && !values.contains(v)
+    {
+        return Err(format!("{v} not in {values:?}"));
+    }
+    let types: Vec<&str> = match &s["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if !types.is_empty() {
+        let fits = types.iter().any(|t| match *t {
+            "null" => v.is_null(),
+            "boolean" => v.is_boolean(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "string" => v.is_string(),
+            "array" => v.is_array(),
+            "object" => v.is_object(),
+            _ => false,
+        });
+        if !fits {
+            return Err(format!("{v} is not {types:?}"));
+        }
+    }
+    if let (Some(min), Some(n)) = (s["minimum"].as_f64(), v.as_f64())
+        && n < min
+    {
+        return Err(format!("{v} < {min}"));
+    }
+    if let (Some("date"), Some(text)) = (s["format"].as_str(), v.as_str()) {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("{text}: {e}"))?;
+    }
+    if let (Some("uuid"), Some(text)) = (s["format"].as_str(), v.as_str()) {
+        uuid::Uuid::parse_str(text).map_err(|e| format!("{text}: {e}"))?;
+    }
+    if let Value::Array(items) = v
+        && let Some(item) = s.get("items")
+    {
+        for i in items {
+            check(d, i, item, strict)?;
+        }
+    }
+    if let Value::Object(m) = v {
+        let props = s["properties"].as_object();
+        for r in s["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !m.contains_key(r) {
+                return Err(format!("missing required {r}"));
+            }
+        }
+        for (k, val) in m {
+            match props.and_then(|p| p.get(k)) {
+                Some(ps) => check(d, val, ps, strict).map_err(|e| format!("{k}: {e}"))?,
+                None if strict || s["additionalProperties"] == json!(false) => {
+                    return Err(format!("undeclared field {k}"));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn property_names(d: &Value, schema: &Value) -> Vec<String> {
+    let s = deref(d, schema);
+    let mut names: Vec<String> = s["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    for sub in s["allOf"].as_array().into_iter().flatten() {
+        names.extend(property_names(d, sub));
+    }
+    names
+}
+
+#[test]
+fn the_checker_catches_mismatches() {
+    let d = doc();
+    let report = json!({"$ref": "#/components/schemas/ReportView"});
+    assert!(check(&d, &json!({"metric": "staff", "value": 3}), &report, true).is_ok());
+    assert!(check(&d, &json!({"metric": "staff", "value": 3, "extra": 1}), &report, true).is_err());
+    assert!(check(&d, &json!({"metric": "nope", "value": 3}), &report, true).is_err());
+    assert!(check(&d, &json!({"metric": "staff", "value": "3"}), &report, true).is_err());
+    assert!(check(&d, &json!({"metric": "staff"}), &report, true).is_err());
+}
+
+#[test]
+fn request_types_reject_unknown_fields_and_wrong_types() {
+    use super::orgs::NewTerritory;
+    assert!(serde_json::from_value::<NewTerritory>(json!({"name": "Самара"})).is_ok());
+    assert!(serde_json::from_value::<NewTerritory>(json!({"name": "Самара", "x": 1})).is_err());
+    assert!(serde_json::from_value::<NewTerritory>(json!({"name": 5})).is_err());
+}
+
+#[test]
+fn audiences_read_all_as_every_value() {
+    let all: Vec<OrAll<Position>> = serde_json::from_value(json!(["all"])).unwrap();
+    assert_eq!(audience(all), Audience::All);
+    let some: Vec<OrAll<Position>> = serde_json::from_value(json!(["teacher", "educator"])).unwrap();
+    assert_eq!(audience(some), Audience::Only(vec![Position::Teacher, Position::Educator]));
+    let mixed: Vec<OrAll<OrgKind>> = serde_json::from_value(json!(["school", "all"])).unwrap();
+    assert_eq!(audience(mixed), Audience::All);
+    assert!(serde_json::from_value::<Vec<OrAll<Position>>>(json!(["astronaut"])).is_err());
+    let none: Vec<OrAll<Position>> = serde_json::from_value(json!([])).unwrap();
+    assert_eq!(audience(none), Audience::Only(vec![]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Over HTTP
+// ---------------------------------------------------------------------------------------------
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+    doc: Value,
+}
+
+impl Client {
+    /// Sends a request and checks the response against the documented operation `op_path`:
+    /// the status must be declared, and a JSON body must match its schema strictly.
+    async fn call(&self, method: &str, op_path: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let mut req = self.http.request(m, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        let value: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
+        let op = &self.doc["paths"][op_path][method];
+        assert!(op.is_object(), "{method} {op_path} undocumented");
+        let declared = &op["responses"][status.to_string()];
+        assert!(declared.is_object(), "{method} {path}: status {status} undeclared: {value}");
+        match declared["content"]["application/json"]["schema"].as_object() {
+            Some(_) => {
+                let schema = &declared["content"]["application/json"]["schema"];
+                if let Err(e) = check(&self.doc, &value, schema, true) {
+                    panic!("{method} {path} {status}: {e}\n{value:#}");
+                }
+            }
+            None => assert!(value.is_null(), "{method} {path} {status}: undeclared body {value}"),
+        }
+        (status, value)
+    }
+
+    async fn login(&mut self, email: &str) {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let v: Value = res.json().await.unwrap();
+        self.token = Some(v["token"].as_str().unwrap().to_string());
+    }
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+#[tokio::test]
+async fn the_api_over_http() {
+    let path = std::env::temp_dir().join(format!("kadry-api-test-{}.db", uuid::Uuid::new_v4()));
+    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    let pool = store.pool().clone();
+    let service = Service::new(
+        RegionPolicy::preset("samara").unwrap(),
+        Arc::new(store),
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+    );
+    let auth = Arc::new(Auth::new(AuthDb::Sqlite(pool), service.clone()).await.unwrap());
+    let operator = service.bootstrap_operator("Оператор Центра Тестов", "op@test.kadry.ru", "регламент").await.unwrap();
+    auth.set_password(operator, PASSWORD).await.unwrap();
+    let app = router(AppState { service: service.clone(), auth: auth.clone() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+
+    // The document is served, and is the one generated.
+    let served: Value = http.get(format!("{base}{OPENAPI_PATH}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(served, doc());
+    let mut c = Client { base, http, token: None, doc: served };
+
+    // No session: 401, before the path is even looked at.
+    let (s, e) = c.call("get", "/api/v1/persons/{id}", &format!("/api/v1/persons/{}", operator), None).await;
+    assert_eq!((s, e["code"].as_str()), (401, Some("auth.required")));
+    let (s, _) = c.call("get", "/api/v1/persons/{id}", "/api/v1/persons/not-a-uuid", None).await;
+    assert_eq!(s, 401);
+
+    c.login("op@test.kadry.ru").await;
+    let me = operator.to_string();
+
+    // Malformed input: 400 `input.invalid`.
+    for (method, op, path, body) in [
+        ("get", "/api/v1/persons/{id}", "/api/v1/persons/not-a-uuid".to_string(), None),
+        ("post", "/api/v1/territories", "/api/v1/territories".into(), Some(json!({"name": "Т", "extra": 1}))),
+        ("post", "/api/v1/territories", "/api/v1/territories".into(), Some(json!({"name": 5}))),
+        ("post", "/api/v1/territories", "/api/v1/territories".into(), Some(json!([]))),
+        ("post", "/api/v1/territories", "/api/v1/territories".into(), None),
+        ("get", "/api/v1/reports/{metric}", "/api/v1/reports/bogus".into(), None),
+        ("get", "/api/v1/reports/{metric}", "/api/v1/reports/staff?scope_kind=territory".into(), None),
+        ("get", "/api/v1/reports/{metric}", "/api/v1/reports/staff?scope=1".into(), None),
+        ("get", "/api/v1/reports/{metric}", "/api/v1/reports/staff?unknown=1".into(), None),
+        (
+            "post",
+            "/api/v1/persons/{id}/roles/{role}/restore",
+            format!("/api/v1/persons/{me}/roles/astronaut/restore"),
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/programs",
+            "/api/v1/programs".into(),
+            Some(json!({"provider": me, "title": "T", "hours": -1, "positions": ["all"]})),
+        ),
+    ] {
+        let (s, e) = c.call(method, op, &path, body).await;
+        assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")), "{method} {path}: {e}");
+    }
+
+    // Unknown resources and methods: coded JSON too.
+    let res = c.http.get(format!("{}/api/v1/nowhere", c.base)).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "not_found");
+    let res = c.http.delete(format!("{}/api/v1/territories", c.base)).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "input.invalid");
+
+    // A small region.
+    let (s, t) = c.call("post", "/api/v1/territories", "/api/v1/territories", Some(json!({"name": "Тольятти"}))).await;
+    assert_eq!(s, 201);
+    let territory = id(&t);
+    let (s, o) = c
+        .call(
+            "post",
+            "/api/v1/orgs",
+            "/api/v1/orgs",
+            Some(json!({"name": "Школа № 1", "kind": "school", "territory": territory})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let school = id(&o);
+    let provider_body = json!({
+        "name": "Центр ДПО", "kind": "dpo", "territory": territory,
+        "license": {"number": "6345"}, "ownership": "regional"
+    });
+    let (s, p) = c.call("post", "/api/v1/orgs", "/api/v1/orgs", Some(provider_body)).await;
+    assert_eq!(s, 201);
+    let provider = id(&p);
+    let (s, e) = c
+        .call(
+            "post",
+            "/api/v1/orgs",
+            "/api/v1/orgs",
+            Some(json!({"name": " ", "kind": "school", "territory": territory})),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")));
+    let (s, e) = c
+        .call("post", "/api/v1/orgs", "/api/v1/orgs", Some(json!({"name": "X", "kind": "school", "territory": school})))
+        .await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("not_found")));
+
+    let teacher_body = json!({
+        "full_name": "Иванова Мария Петровна", "email": "teacher@test.kadry.ru", "org": school,
+        "position": "teacher", "subject": "math", "snils": "112-233-445 95"
+    });
+    let (s, t) = c.call("post", "/api/v1/persons", "/api/v1/persons", Some(teacher_body.clone())).await;
+    assert_eq!(s, 201);
+    let teacher = id(&t);
+    let (s, e) = c.call("post", "/api/v1/persons", "/api/v1/persons", Some(teacher_body)).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("account.email_taken")));
+    let (s, k) = c
+        .call(
+            "post",
+            "/api/v1/persons",
+            "/api/v1/persons",
+            Some(json!({"full_name": "Сидоров Олег Иванович", "email": "kurator@test.kadry.ru", "org": provider, "position": "methodist"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let kurator = id(&k);
+    let (s, _) = c
+        .call(
+            "post",
+            "/api/v1/persons/{id}/roles",
+            &format!("/api/v1/persons/{kurator}/roles"),
+            Some(json!({"role": "provider", "scope": {"organisation": provider}, "basis": "приказ № 1"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = c
+        .call(
+            "post",
+            "/api/v1/officials",
+            "/api/v1/officials",
+            Some(json!({"full_name": "Министерство Образования", "email": "min@test.kadry.ru", "role": "ministry", "basis": "положение"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+
+    // Views, each checked against the document.
+    let (s, v) = c.call("get", "/api/v1/persons/{id}", &format!("/api/v1/persons/{teacher}"), None).await;
+    assert_eq!(s, 200);
+    assert_eq!((v["employment"].as_str(), v["position"].as_str()), (Some("active"), Some("teacher")));
+    let (s, v) = c.call("get", "/api/v1/persons/{id}", &format!("/api/v1/persons/{kurator}"), None).await;
+    assert_eq!(s, 200);
+    assert!(v["roles"].as_array().unwrap().iter().any(|r| r["role"] == "provider" && r["suspended"] == false), "{v}");
+    let (s, v) = c.call("get", "/api/v1/persons/{id}", &format!("/api/v1/persons/{me}"), None).await;
+    assert_eq!((s, v["employment"].as_str()), (200, Some("none")));
+    let (s, _) =
+        c.call("get", "/api/v1/persons/{id}", &format!("/api/v1/persons/{}", uuid::Uuid::new_v4()), None).await;
+    assert_eq!(s, 404);
+    let (s, v) = c.call("get", "/api/v1/orgs/{id}/staff", &format!("/api/v1/orgs/{school}/staff"), None).await;
+    assert_eq!((s, v["count"].as_u64()), (200, Some(1)));
+    let (s, v) =
+        c.call("get", "/api/v1/persons/{id}/voucher", &format!("/api/v1/persons/{teacher}/voucher"), None).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("none")));
+    let (s, v) =
+        c.call("get", "/api/v1/persons/{id}/training", &format!("/api/v1/persons/{teacher}/training"), None).await;
+    assert_eq!((s, v["completed"].as_u64()), (200, Some(0)));
+    let (s, v) = c
+        .call("get", "/api/v1/persons/{id}/notifications", &format!("/api/v1/persons/{teacher}/notifications"), None)
+        .await;
+    assert_eq!((s, v["count"].as_u64()), (200, Some(0)));
+    for (q, expected) in [
+        (String::new(), 2),
+        (format!("?scope_kind=organisation&scope={school}"), 1),
+        (format!("?scope_kind=territory&scope={territory}"), 2),
+    ] {
+        let (s, v) = c.call("get", "/api/v1/reports/{metric}", &format!("/api/v1/reports/staff{q}"), None).await;
+        assert_eq!((s, v["value"].as_u64()), (200, Some(expected)), "{q}");
+    }
+    let (s, _) = c
+        .call(
+            "patch",
+            "/api/v1/persons/{id}",
+            &format!("/api/v1/persons/{teacher}"),
+            Some(json!({"subject": "physics"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = c
+        .call("post", "/api/v1/persons/{id}/change/confirm", &format!("/api/v1/persons/{teacher}/change/confirm"), None)
+        .await;
+    assert_eq!(s, 204);
+
+    // The provider's side: a program and a group.
+    service
+        .execute(
+            kadry::Actor::Person(kadry::core::ids::PersonId(kurator.parse().unwrap())),
+            kadry::Command::ConfirmEmail { person: kadry::core::ids::PersonId(kurator.parse().unwrap()) },
+        )
+        .await
+        .unwrap();
+    auth.set_password(kadry::core::ids::PersonId(kurator.parse().unwrap()), PASSWORD).await.unwrap();
+    let mut k = Client { base: c.base.clone(), http: c.http.clone(), token: None, doc: c.doc.clone() };
+    k.login("kurator@test.kadry.ru").await;
+    let program_body = json!({
+        "provider": provider, "title": "Обновлённые ФГОС", "hours": 72,
+        "positions": ["all"], "profile_for": ["teacher"], "org_kinds": ["school", "kindergarten"]
+    });
+    let (s, p) = k.call("post", "/api/v1/programs", "/api/v1/programs", Some(program_body)).await;
+    assert_eq!(s, 201, "{p}");
+    let program = id(&p);
+    let (s, e) = c
+        .call(
+            "post",
+            "/api/v1/programs",
+            "/api/v1/programs",
+            Some(json!({"provider": provider, "title": "T", "hours": 1, "positions": ["all"]})),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")));
+    let (s, v) = k.call("get", "/api/v1/programs/{id}", &format!("/api/v1/programs/{program}"), None).await;
+    assert_eq!(
+        (s, &v["positions"], &v["profile_for"], v["status"].as_str()),
+        (200, &json!("all"), &json!({"only": ["teacher"]}), Some("submitted"))
+    );
+    let (s, _) =
+        c.call("post", "/api/v1/programs/{id}/approve", &format!("/api/v1/programs/{program}/approve"), None).await;
+    assert_eq!(s, 204);
+    let group_body = json!({
+        "program": program, "starts": "2099-02-01", "ends": "2099-02-12",
+        "place": "Самара", "capacity": 10, "funding": "state"
+    });
+    let (s, g) = k.call("post", "/api/v1/groups", "/api/v1/groups", Some(group_body)).await;
+    assert_eq!(s, 201, "{g}");
+    let group = id(&g);
+    let (s, v) = c.call("get", "/api/v1/groups/{id}", &format!("/api/v1/groups/{group}"), None).await;
+    assert_eq!((s, v["status"].as_str(), v["seats_left"].as_u64()), (200, Some("recruiting"), Some(10)));
+    let (s, _) = k
+        .call(
+            "delete",
+            "/api/v1/groups/{id}/enrollments/{worker}",
+            &format!("/api/v1/groups/{group}/enrollments/{teacher}"),
+            None,
+        )
+        .await;
+    assert!(s == 404 || s == 409, "{s}");
+
+    // Extreme values are refused, never a fault.
+    for year in [i32::MIN, -1, 0, 10_000, i32::MAX] {
+        let body = json!({"provider": provider, "title": "T", "hours": 1, "positions": ["all"], "year": year});
+        let (s, _) = k.call("post", "/api/v1/programs", "/api/v1/programs", Some(body)).await;
+        assert!((400..500).contains(&s), "year {year}: {s}");
+        let (s, _) = c
+            .call(
+                "post",
+                "/api/v1/persons/{id}/plans",
+                &format!("/api/v1/persons/{teacher}/plans"),
+                Some(json!({"program": program, "year": year})),
+            )
+            .await;
+        assert!((400..500).contains(&s), "year {year}: {s}");
+    }
+    for day in ["0001-01-01", "9999-12-31"] {
+        let (s, _) = c
+            .call(
+                "post",
+                "/api/v1/persons/{id}/paper-vouchers",
+                &format!("/api/v1/persons/{teacher}/paper-vouchers"),
+                Some(json!({"issued_on": day})),
+            )
+            .await;
+        assert!(s < 500, "{day}: {s}");
+        let body = json!({"program": program, "starts": day, "ends": day, "place": "С", "capacity": u32::MAX, "funding": "voucher"});
+        let (s, _) = k.call("post", "/api/v1/groups", "/api/v1/groups", Some(body)).await;
+        assert!(s < 500, "{day}: {s}");
+    }
+    let (s, _) = c
+        .call(
+            "post",
+            "/api/v1/persons",
+            "/api/v1/persons",
+            Some(json!({"full_name": "Петров Пётр", "email": "p@test.kadry.ru", "org": school, "position": "teacher", "birth_year": i32::MIN})),
+        )
+        .await;
+    assert!(s < 500, "{s}");
+
+    server.abort();
+    let _ = std::fs::remove_file(&path);
+}

@@ -1,0 +1,147 @@
+//! The example server: a working regional system over kadry, on a local SQLite file by default.
+//!
+//! ```sh
+//! cargo run --example server                      # http://127.0.0.1:8080, kadry.db, demo region
+//! cargo run --example server -- --bind 127.0.0.1:9000 --storage sqlite:/tmp/region.db
+//! cargo run --features postgres --example server -- --storage postgres://postgres@127.0.0.1/test
+//! ```
+//!
+//! Flags (and environment): `--bind ADDR` (`KADRY_BIND`, default `127.0.0.1:8080`; port 0 picks
+//! a free one), `--storage sqlite:PATH|postgres:URL` (`KADRY_STORAGE`, default `sqlite:kadry.db`),
+//! `--region samara|yugra|tatarstan` (`KADRY_REGION`, default `samara`), `--no-demo`.
+//! Logs go to stderr (`KADRY_LOG`, default `info`). Stdout gets the demo logins (on first
+//! start) and then the line `kadry listening on http://ADDR`.
+
+mod api;
+mod auth;
+mod demo;
+mod error;
+mod import;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kadry::adapters::relay::Relay;
+use kadry::core::ports::Store;
+use kadry::{LogNotifier, RandomIds, RegionPolicy, Service, SystemClock};
+use tokio::sync::watch;
+
+use crate::auth::{Auth, AuthDb};
+use crate::state::AppState;
+
+struct Args {
+    bind: SocketAddr,
+    storage: String,
+    region: String,
+    demo: bool,
+}
+
+fn args() -> Result<Args, String> {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    let mut a = Args {
+        bind: env("KADRY_BIND", "127.0.0.1:8080").parse().map_err(|e| format!("KADRY_BIND: {e}"))?,
+        storage: env("KADRY_STORAGE", "sqlite:kadry.db"),
+        region: env("KADRY_REGION", "samara"),
+        demo: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match flag.as_str() {
+            "--bind" => a.bind = value("--bind")?.parse().map_err(|e| format!("--bind: {e}"))?,
+            "--storage" => a.storage = value("--storage")?,
+            "--region" => a.region = value("--region")?,
+            "--no-demo" => a.demo = false,
+            "-h" | "--help" => {
+                return Err("usage: server [--bind ADDR] [--storage sqlite:PATH|postgres:URL] [--region samara|yugra|tatarstan] [--no-demo]".into());
+            }
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    Ok(a)
+}
+
+async fn open_store(spec: &str) -> Result<(Arc<dyn Store>, AuthDb), String> {
+    if let Some(path) = spec.strip_prefix("sqlite:") {
+        let store = kadry::adapters::SqliteStore::open(path).await.map_err(|e| e.to_string())?;
+        let db = AuthDb::Sqlite(store.pool().clone());
+        return Ok((Arc::new(store), db));
+    }
+    #[cfg(feature = "postgres")]
+    {
+        let url = spec.strip_prefix("postgres:").filter(|u| u.starts_with("postgres")).unwrap_or(spec);
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let store = kadry::adapters::PgStore::open(url).await.map_err(|e| e.to_string())?;
+            let db = AuthDb::Postgres(store.pool().clone());
+            return Ok((Arc::new(store), db));
+        }
+    }
+    Err(format!("unknown storage {spec:?}: use sqlite:PATH or postgres:URL (with --features postgres)"))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KADRY_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kadry server: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args = args()?;
+    let policy = RegionPolicy::preset(&args.region).ok_or_else(|| format!("unknown region {}", args.region))?;
+    let (store, auth_db) = open_store(&args.storage).await?;
+    tracing::info!(storage = %args.storage, region = %args.region, "store open, migrations applied");
+    let service = Service::new(policy, store, Arc::new(SystemClock), Arc::new(RandomIds));
+    let auth = Arc::new(Auth::new(auth_db, service.clone()).await.map_err(|e| e.to_string())?);
+    if args.demo {
+        match demo::seed(&service, &auth).await {
+            Ok(Some(logins)) => demo::print_logins(&logins),
+            Ok(None) => tracing::info!("the region has data: demo not loaded"),
+            Err(e) => return Err(format!("demo region: {e}")),
+        }
+    }
+    let (stop, stopped) = watch::channel(false);
+    let relay = Relay::new(service.clone(), Arc::new(LogNotifier)).spawn(stopped);
+    let state = AppState { service, auth };
+    let app = api::router(state);
+    let listener = tokio::net::TcpListener::bind(args.bind).await.map_err(|e| format!("bind {}: {e}", args.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("kadry listening on http://{addr}");
+    tracing::info!(%addr, "serving; OpenAPI at /api/v1/openapi.json");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = stop.send(true);
+    let _ = relay.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,794 @@
+//! SQL stores: SQLite (feature `sqlite`, the embedded default) and PostgreSQL (feature
+//! `postgres`, production), one implementation expanded for each by a macro so both run the
+//! same statements.
+//!
+//! Every entity keeps its full record as JSON in a `doc` column; the columns beside it carry
+//! what constraints and lookups need (unique email key and SNILS, one open voucher application,
+//! seats within capacity, certificate numbers, foreign keys). Migrations are embedded per dialect
+//! and recorded in kadry's own table `kadry_migrations`, so kadry can live in a host's database.
+//!
+//! Concurrency: SQLite writers take the database with `BEGIN IMMEDIATE` (one writer at a time,
+//! readers in parallel under WAL). PostgreSQL runs writers at READ COMMITTED and locks the rows
+//! a rule hangs on (`SELECT … FOR UPDATE` through `Tx::lock`); seats move by a conditional
+//! update; constraint violations map to the catalogue's codes; serialization failures, deadlocks
+//! and a busy database become `storage.conflict`, which the service retries.
+
+use kadry_core::error::{Error, Result};
+use kadry_core::model::*;
+use kadry_core::ports::StaffRow;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The name of kadry's own migrations table.
+pub const MIGRATIONS_TABLE: &str = "kadry_migrations";
+
+fn decode<T: DeserializeOwned>(doc: &str) -> Result<T> {
+    serde_json::from_str(doc).map_err(|e| Error::Storage(format!("a stored record does not decode: {e}")))
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Storage(format!("a record does not encode: {e}")))
+}
+
+/// The stable text of a unit enum (its serde name), for status columns.
+fn label<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn micros(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// Maps a database error to the catalogue: constraint violations to the rule they back,
+/// conflicts to `storage.conflict`, the rest to `storage.failed`.
+fn map_err(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(d) => {
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            let name = d.constraint().unwrap_or_default().to_string();
+            let msg = d.message().to_string();
+            let hit = |constraint: &str, sqlite_text: &str| name == constraint || msg.contains(sqlite_text);
+            if hit("kadry_persons_email_key", "kadry_persons.email_key") {
+                Error::EmailTaken // R-A2
+            } else if hit("kadry_persons_snils", "kadry_persons.snils") {
+                Error::SnilsTaken // R-A3
+            } else if hit("kadry_vouchers_one_open", "kadry_vouchers.person") {
+                Error::VoucherPendingExists // R-V3
+            } else if hit("kadry_groups_seats", "kadry_groups_seats") {
+                Error::GroupFull // R-G3
+            } else if hit("kadry_plans_once", "kadry_plans.person") {
+                Error::InvalidState("the training is already planned".into())
+            } else if hit("kadry_trainings_certificate", "kadry_trainings.provider")
+                || matches!(code.as_str(), "40001" | "40P01" | "55P03" | "5" | "6" | "261" | "262" | "517")
+                || msg.contains("database is locked")
+            {
+                Error::Conflict(msg)
+            } else if code == "23503" || msg.contains("FOREIGN KEY constraint failed") {
+                Error::NotFound(format!("a referenced record: {msg}"))
+            } else {
+                Error::Storage(format!("{code}: {msg}"))
+            }
+        }
+        sqlx::Error::PoolTimedOut => Error::Conflict("no free database connection".into()),
+        _ => Error::Storage(e.to_string()),
+    }
+}
+
+/// The scope filter on `kadry_orgs o` for report rows, and its bound value.
+fn scope_filter(scope: Scope) -> (&'static str, Option<String>) {
+    match scope {
+        Scope::Region => ("1 = 1", None),
+        Scope::Territory(t) => ("o.territory = $1", Some(t.to_string())),
+        Scope::Organisation(org) => ("o.id = $1", Some(org.to_string())),
+    }
+}
+
+fn group_rows(
+    employments: Vec<(Employment, Organisation)>,
+    trainings: Vec<(String, TrainingRecord)>,
+    vouchers: Vec<(String, Voucher)>,
+    enrollments: Vec<(String, Enrollment)>,
+) -> Vec<StaffRow> {
+    use std::collections::HashMap;
+    let mut last_passed: HashMap<String, chrono::NaiveDate> = HashMap::new();
+    for (p, t) in trainings.into_iter().filter(|(_, t)| t.passed) {
+        let e = last_passed.entry(p).or_insert(t.completed_on);
+        *e = (*e).max(t.completed_on);
+    }
+    let mut by_person_v: HashMap<String, Vec<Voucher>> = HashMap::new();
+    for (p, v) in vouchers {
+        by_person_v.entry(p).or_default().push(v);
+    }
+    let mut by_person_e: HashMap<String, Vec<Enrollment>> = HashMap::new();
+    for (p, e) in enrollments {
+        by_person_e.entry(p).or_default().push(e);
+    }
+    employments
+        .into_iter()
+        .map(|(e, o)| {
+            let key = e.person.to_string();
+            StaffRow {
+                org_kind: o.kind,
+                territory: o.territory,
+                last_passed_on: last_passed.get(&key).copied(),
+                vouchers: by_person_v.get(&key).cloned().unwrap_or_default(),
+                voucher_enrollments: by_person_e.get(&key).cloned().unwrap_or_default(),
+                employment: e,
+            }
+        })
+        .collect()
+}
+
+macro_rules! sql_tx {
+    (
+        db: $Db:ty,
+        tx: $Tx:ident,
+        lock_person: $lock_person:expr,
+        lock_group: $lock_group:expr,
+        outbox_lock: $outbox_lock:expr $(,)?
+    ) => {
+        /// A unit of work on this store: a database transaction.
+        pub struct $Tx {
+            tx: sqlx::Transaction<'static, $Db>,
+            write: bool,
+        }
+
+        impl $Tx {
+            async fn docs<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str, key: String) -> Result<Vec<T>> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as(sql).bind(key).fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                rows.iter().map(|(d,)| super::decode(d)).collect()
+            }
+
+            async fn doc<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str, key: String) -> Result<Option<T>> {
+                let row: Option<(String,)> =
+                    sqlx::query_as(sql).bind(key).fetch_optional(&mut *self.tx).await.map_err(super::map_err)?;
+                row.map(|(d,)| super::decode(&d)).transpose()
+            }
+
+            async fn exec(&mut self, q: sqlx::query::Query<'_, $Db, <$Db as sqlx::Database>::Arguments>) -> Result<u64> {
+                let r = q.execute(&mut *self.tx).await.map_err(super::map_err)?;
+                Ok(r.rows_affected())
+            }
+
+            async fn keyed<T: serde::de::DeserializeOwned>(
+                &mut self,
+                sql: String,
+                filter: Option<String>,
+            ) -> Result<Vec<(String, T)>> {
+                // Built only from kadry's own static fragments; values are bound.
+                let q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+                let q = match filter {
+                    Some(f) => q.bind(f),
+                    None => q,
+                };
+                let rows = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                rows.into_iter().map(|(k, d)| Ok((k, super::decode(&d)?))).collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl kadry_core::ports::Tx for $Tx {
+            async fn lock(&mut self, key: Lock) -> Result<()> {
+                let (sql, id): (Option<&str>, String) = match key {
+                    Lock::Person(p) => ($lock_person, p.to_string()),
+                    Lock::Group(g) => ($lock_group, g.to_string()),
+                };
+                if let Some(sql) = sql {
+                    sqlx::query(sql).bind(id).fetch_optional(&mut *self.tx).await.map_err(super::map_err)?;
+                }
+                Ok(())
+            }
+            async fn territory(&mut self, id: TerritoryId) -> Result<Option<Territory>> {
+                self.doc("SELECT doc FROM kadry_territories WHERE id = $1", id.to_string()).await
+            }
+            async fn org(&mut self, id: OrgId) -> Result<Option<Organisation>> {
+                self.doc("SELECT doc FROM kadry_orgs WHERE id = $1", id.to_string()).await
+            }
+            async fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
+                self.doc("SELECT doc FROM kadry_persons WHERE id = $1", id.to_string()).await
+            }
+            async fn person_by_email(&mut self, key: &str) -> Result<Option<Person>> {
+                self.doc("SELECT doc FROM kadry_persons WHERE email_key = $1", key.to_string()).await
+            }
+            async fn person_by_snils(&mut self, digits: &str) -> Result<Option<Person>> {
+                self.doc("SELECT doc FROM kadry_persons WHERE snils = $1", digits.to_string()).await
+            }
+            async fn grants(&mut self, person: PersonId) -> Result<Vec<RoleGrant>> {
+                self.docs("SELECT doc FROM kadry_grants WHERE person = $1 ORDER BY role, scope", person.to_string()).await
+            }
+            async fn role_exists(&mut self, role: Role) -> Result<bool> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM kadry_grants WHERE role = $1")
+                    .bind(role.as_str())
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                Ok(n > 0)
+            }
+            async fn role_requests(&mut self, person: PersonId) -> Result<Vec<RoleRequest>> {
+                self.docs("SELECT doc FROM kadry_role_requests WHERE person = $1 ORDER BY role", person.to_string()).await
+            }
+            async fn employments(&mut self, person: PersonId) -> Result<Vec<Employment>> {
+                self.docs("SELECT doc FROM kadry_employments WHERE person = $1 ORDER BY seq", person.to_string()).await
+            }
+            async fn staff(&mut self, org: OrgId) -> Result<Vec<Employment>> {
+                self.docs(
+                    "SELECT doc FROM kadry_employments WHERE org = $1 AND status <> 'dismissed' ORDER BY seq",
+                    org.to_string(),
+                )
+                .await
+            }
+            async fn vouchers(&mut self, person: PersonId) -> Result<Vec<Voucher>> {
+                self.docs("SELECT doc FROM kadry_vouchers WHERE person = $1 ORDER BY seq", person.to_string()).await
+            }
+            async fn program(&mut self, id: ProgramId) -> Result<Option<Program>> {
+                self.doc("SELECT doc FROM kadry_programs WHERE id = $1", id.to_string()).await
+            }
+            async fn group(&mut self, id: GroupId) -> Result<Option<Group>> {
+                let row: Option<(String, i64)> = sqlx::query_as("SELECT doc, taken FROM kadry_groups WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                row.map(|(doc, taken)| {
+                    let mut g: Group = super::decode(&doc)?;
+                    g.taken = u32::try_from(taken).unwrap_or(0);
+                    Ok(g)
+                })
+                .transpose()
+            }
+            async fn group_enrollments(&mut self, group: GroupId) -> Result<Vec<Enrollment>> {
+                self.docs("SELECT doc FROM kadry_enrollments WHERE grp = $1 ORDER BY seq", group.to_string()).await
+            }
+            async fn person_enrollments(&mut self, person: PersonId) -> Result<Vec<Enrollment>> {
+                self.docs("SELECT doc FROM kadry_enrollments WHERE person = $1 ORDER BY seq", person.to_string()).await
+            }
+            async fn trainings(&mut self, person: PersonId) -> Result<Vec<TrainingRecord>> {
+                self.docs("SELECT doc FROM kadry_trainings WHERE person = $1 ORDER BY seq", person.to_string()).await
+            }
+            async fn plans(&mut self, person: PersonId) -> Result<Vec<PlanEntry>> {
+                self.docs("SELECT doc FROM kadry_plans WHERE person = $1 ORDER BY year, id", person.to_string()).await
+            }
+            async fn notifications(&mut self, person: PersonId) -> Result<Vec<Notification>> {
+                self.docs("SELECT doc FROM kadry_outbox WHERE person = $1 ORDER BY seq", person.to_string()).await
+            }
+            async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM kadry_trainings WHERE provider = $1 AND cert_year = $2 AND cert_number IS NOT NULL",
+                )
+                .bind(provider.to_string())
+                .bind(i64::from(year))
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(super::map_err)?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+            async fn staff_rows(&mut self, scope: Scope) -> Result<Vec<StaffRow>> {
+                let (filter, value) = super::scope_filter(scope);
+                let current = format!(
+                    "SELECT e.person FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org \
+                     WHERE e.status <> 'dismissed' AND {filter}"
+                );
+                let rows: Vec<(String, String)> = {
+                    let sql = format!(
+                        "SELECT e.doc, o.doc FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org \
+                         WHERE e.status <> 'dismissed' AND {filter} ORDER BY e.seq"
+                    );
+                    let q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+                    let q = match value.clone() {
+                        Some(v) => q.bind(v),
+                        None => q,
+                    };
+                    q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?
+                };
+                let employments = rows
+                    .iter()
+                    .map(|(e, o)| Ok((super::decode::<Employment>(e)?, super::decode::<Organisation>(o)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let trainings = self
+                    .keyed(format!("SELECT person, doc FROM kadry_trainings WHERE passed AND person IN ({current})"), value.clone())
+                    .await?;
+                let vouchers = self
+                    .keyed(format!("SELECT person, doc FROM kadry_vouchers WHERE person IN ({current}) ORDER BY seq"), value.clone())
+                    .await?;
+                let enrollments = self
+                    .keyed(
+                        format!(
+                            "SELECT person, doc FROM kadry_enrollments WHERE voucher IS NOT NULL AND person IN ({current}) ORDER BY seq"
+                        ),
+                        value,
+                    )
+                    .await?;
+                Ok(super::group_rows(employments, trainings, vouchers, enrollments))
+            }
+            async fn outbox(&mut self, now: chrono::DateTime<chrono::Utc>, limit: usize) -> Result<Vec<OutboxItem>> {
+                let sql = format!(
+                    "SELECT o.doc, p.doc, o.attempts FROM kadry_outbox o JOIN kadry_persons p ON p.id = o.person \
+                     WHERE NOT o.delivered AND NOT o.gave_up AND (o.retry_at IS NULL OR o.retry_at <= $1) \
+                     ORDER BY o.seq LIMIT $2 {}",
+                    // A relay locks what it delivers; a read-only look locks nothing.
+                    if self.write { $outbox_lock } else { "" }
+                );
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(super::micros(now))
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                rows.into_iter()
+                    .map(|(n, p, attempts)| {
+                        let person: Person = super::decode(&p)?;
+                        Ok(OutboxItem {
+                            notification: super::decode(&n)?,
+                            email: person.email,
+                            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                        })
+                    })
+                    .collect()
+            }
+            async fn mark_delivery(&mut self, id: NotificationId, outcome: Delivery) -> Result<()> {
+                let (delivered, gave_up, retry_at) = match outcome {
+                    Delivery::Delivered => (true, false, None),
+                    Delivery::RetryAt(t) => (false, false, Some(super::micros(t))),
+                    Delivery::GaveUp => (false, true, None),
+                };
+                let n = self
+                    .exec(
+                        sqlx::query(
+                            "UPDATE kadry_outbox SET attempts = attempts + 1, delivered = $2, gave_up = $3, retry_at = $4 \
+                             WHERE id = $1",
+                        )
+                        .bind(id.to_string())
+                        .bind(delivered)
+                        .bind(gave_up)
+                        .bind(retry_at),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(Error::NotFound("notification".into()));
+                }
+                Ok(())
+            }
+            async fn apply(&mut self, change: Change) -> Result<()> {
+                if !self.write {
+                    return Err(Error::Storage("a read-only unit of work cannot change state".into()));
+                }
+                match change {
+                    Change::PutTerritory(t) => {
+                        let doc = super::encode(&t)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_territories (id, doc) VALUES ($1, $2) \
+                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(t.id.to_string())
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutOrg(o) => {
+                        let doc = super::encode(&o)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_orgs (id, territory, parent, doc) VALUES ($1, $2, $3, $4) \
+                                 ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, parent = excluded.parent, doc = excluded.doc",
+                            )
+                            .bind(o.id.to_string())
+                            .bind(o.territory.to_string())
+                            .bind(o.parent.map(|p| p.to_string()))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutPerson(p) => {
+                        let doc = super::encode(&p)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_persons (id, email_key, snils, doc) VALUES ($1, $2, $3, $4) \
+                                 ON CONFLICT (id) DO UPDATE SET email_key = excluded.email_key, snils = excluded.snils, doc = excluded.doc",
+                            )
+                            .bind(p.id.to_string())
+                            .bind(p.email.key().to_string())
+                            .bind(p.snils.as_ref().map(|s| s.digits().to_string()))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutEmployment(e) => {
+                        let doc = super::encode(&e)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_employments (id, person, org, status, doc) VALUES ($1, $2, $3, $4, $5) \
+                                 ON CONFLICT (id) DO UPDATE SET org = excluded.org, status = excluded.status, doc = excluded.doc",
+                            )
+                            .bind(e.id.to_string())
+                            .bind(e.person.to_string())
+                            .bind(e.org.to_string())
+                            .bind(super::label(&e.status))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutGrant(g) => {
+                        let doc = super::encode(&g)?;
+                        let scope = super::encode(&g.scope)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_grants (person, role, scope, doc) VALUES ($1, $2, $3, $4) \
+                                 ON CONFLICT (person, role, scope) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(g.person.to_string())
+                            .bind(g.role.as_str())
+                            .bind(scope)
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutRoleRequest(r) => {
+                        let doc = super::encode(&r)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_role_requests (person, role, doc) VALUES ($1, $2, $3) \
+                                 ON CONFLICT (person, role) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(r.person.to_string())
+                            .bind(r.role.as_str())
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::DeleteRoleRequest { person, role } => {
+                        self.exec(
+                            sqlx::query("DELETE FROM kadry_role_requests WHERE person = $1 AND role = $2")
+                                .bind(person.to_string())
+                                .bind(role.as_str()),
+                        )
+                        .await?;
+                    }
+                    Change::PutVoucher(v) => {
+                        let doc = super::encode(&v)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_vouchers (id, person, status, doc) VALUES ($1, $2, $3, $4) \
+                                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
+                            )
+                            .bind(v.id.to_string())
+                            .bind(v.person.to_string())
+                            .bind(super::label(&v.status))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutProgram(p) => {
+                        let doc = super::encode(&p)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_programs (id, provider, doc) VALUES ($1, $2, $3) \
+                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(p.id.to_string())
+                            .bind(p.provider.to_string())
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutGroup(g) => {
+                        let doc = super::encode(&g)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_groups (id, program, provider, capacity, taken, doc) VALUES ($1, $2, $3, $4, 0, $5) \
+                                 ON CONFLICT (id) DO UPDATE SET capacity = excluded.capacity, doc = excluded.doc",
+                            )
+                            .bind(g.id.to_string())
+                            .bind(g.program.to_string())
+                            .bind(g.provider.to_string())
+                            .bind(i64::from(g.capacity))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::TakeSeat(id) => {
+                        // R-G3: a conditional update, never read-then-write.
+                        let n = self
+                            .exec(
+                                sqlx::query("UPDATE kadry_groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity")
+                                    .bind(id.to_string()),
+                            )
+                            .await?;
+                        if n == 0 {
+                            return Err(Error::GroupFull);
+                        }
+                    }
+                    Change::FreeSeat(id) => {
+                        self.exec(
+                            sqlx::query("UPDATE kadry_groups SET taken = taken - 1 WHERE id = $1 AND taken > 0").bind(id.to_string()),
+                        )
+                        .await?;
+                    }
+                    Change::PutEnrollment(e) => {
+                        let doc = super::encode(&e)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_enrollments (id, grp, person, voucher, status, doc) VALUES ($1, $2, $3, $4, $5, $6) \
+                                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
+                            )
+                            .bind(e.id.to_string())
+                            .bind(e.group.to_string())
+                            .bind(e.person.to_string())
+                            .bind(e.voucher.map(|v| v.to_string()))
+                            .bind(super::label(&e.status))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::AddTraining(t) => {
+                        let doc = super::encode(&t)?;
+                        let year = t.certificate.as_ref().map(|c| i64::from(chrono::Datelike::year(&c.issued_on)));
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_trainings (person, provider, cert_year, cert_number, passed, completed_on, doc) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            )
+                            .bind(t.person.to_string())
+                            .bind(t.provider.map(|p| p.to_string()))
+                            .bind(year)
+                            .bind(t.certificate.as_ref().map(|c| c.number.clone()))
+                            .bind(t.passed)
+                            .bind(t.completed_on.to_string())
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutPlan(p) => {
+                        let doc = super::encode(&p)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_plans (id, person, program, year, doc) VALUES ($1, $2, $3, $4, $5) \
+                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(p.id.to_string())
+                            .bind(p.person.to_string())
+                            .bind(p.program.to_string())
+                            .bind(i64::from(p.year))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::Notify(n) => {
+                        let doc = super::encode(&n)?;
+                        self.exec(
+                            sqlx::query("INSERT INTO kadry_outbox (id, person, doc) VALUES ($1, $2, $3)")
+                                .bind(n.id.to_string())
+                                .bind(n.person.to_string())
+                                .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::Audit(a) => {
+                        let doc = super::encode(&a)?;
+                        self.exec(
+                            sqlx::query("INSERT INTO kadry_audit (at, action, subject, doc) VALUES ($1, $2, $3, $4)")
+                                .bind(super::micros(a.at))
+                                .bind(a.action.clone())
+                                .bind(a.subject.map(|s| s.to_string()))
+                                .bind(doc),
+                        )
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+            async fn commit(self: Box<Self>) -> Result<()> {
+                if self.write {
+                    self.tx.commit().await.map_err(super::map_err)
+                } else {
+                    self.tx.rollback().await.map_err(super::map_err)
+                }
+            }
+        }
+    };
+}
+
+macro_rules! store_common {
+    ($Store:ident, $Pool:ty, $path:literal) => {
+        impl $Store {
+            /// The versions of kadry's migrations applied to this database, in order.
+            pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
+                let rows: Vec<(i64,)> =
+                    sqlx::query_as("SELECT version FROM kadry_migrations WHERE success ORDER BY version")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(super::map_err)?;
+                Ok(rows.into_iter().map(|(v,)| v).collect())
+            }
+
+            /// Applies pending migrations (idempotent); recorded in `kadry_migrations`.
+            pub async fn migrate(&self) -> Result<()> {
+                let mut migrator = sqlx::migrate!($path);
+                migrator.dangerous_set_table_name(super::MIGRATIONS_TABLE);
+                migrator.run(&self.pool).await.map_err(|e| Error::Storage(format!("migration failed: {e}")))
+            }
+
+            /// The connection pool, for hosts that read kadry's tables directly.
+            pub fn pool(&self) -> &$Pool {
+                &self.pool
+            }
+        }
+    };
+}
+
+/// SQLite: the embedded default.
+#[cfg(feature = "sqlite")]
+pub mod sqlite {
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use kadry_core::error::{Error, Result};
+    use kadry_core::ids::*;
+    use kadry_core::model::*;
+    use kadry_core::ports::{Change, Delivery, Lock, OutboxItem, StaffRow, Store, Tx};
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+    sql_tx! {
+        db: sqlx::Sqlite,
+        tx: SqliteTx,
+        lock_person: None,
+        lock_group: None,
+        outbox_lock: "",
+    }
+
+    store_common!(SqliteStore, SqlitePool, "./migrations/sqlite");
+
+    /// The SQLite store: a file (WAL, `busy_timeout`, writers with `BEGIN IMMEDIATE`) or
+    /// `:memory:`.
+    #[derive(Debug, Clone)]
+    pub struct SqliteStore {
+        pool: SqlitePool,
+    }
+
+    impl SqliteStore {
+        /// Opens (creating if missing) the database at `path` — a file path or `:memory:` —
+        /// and applies kadry's migrations.
+        pub async fn open(path: &str) -> Result<Self> {
+            let memory = path == ":memory:";
+            let options = if memory {
+                SqliteConnectOptions::from_str("sqlite::memory:").map_err(super::map_err)?
+            } else {
+                SqliteConnectOptions::new().filename(path).create_if_missing(true)
+            };
+            let options = options
+                .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            // An in-memory database lives in one connection; a file serves readers in parallel.
+            let max = if memory { 1 } else { 8 };
+            Self::connect_with(options, max).await
+        }
+
+        /// Connects with explicit options and pool size, then migrates.
+        pub async fn connect_with(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(super::map_err)?;
+            let store = SqliteStore { pool };
+            store.migrate().await?;
+            Ok(store)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Store for SqliteStore {
+        async fn begin(&self) -> Result<Box<dyn Tx>> {
+            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(super::map_err)?;
+            Ok(Box::new(SqliteTx { tx, write: true }))
+        }
+        async fn read(&self) -> Result<Box<dyn Tx>> {
+            let tx = self.pool.begin().await.map_err(super::map_err)?;
+            Ok(Box::new(SqliteTx { tx, write: false }))
+        }
+    }
+}
+
+/// PostgreSQL: the production store.
+#[cfg(feature = "postgres")]
+pub mod postgres {
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use kadry_core::error::{Error, Result};
+    use kadry_core::ids::*;
+    use kadry_core::model::*;
+    use kadry_core::ports::{Change, Delivery, Lock, OutboxItem, StaffRow, Store, Tx};
+    use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+    sql_tx! {
+        db: sqlx::Postgres,
+        tx: PgTx,
+        lock_person: Some("SELECT id FROM kadry_persons WHERE id = $1 FOR UPDATE"),
+        lock_group: Some("SELECT id FROM kadry_groups WHERE id = $1 FOR UPDATE"),
+        outbox_lock: "FOR UPDATE OF o SKIP LOCKED",
+    }
+
+    store_common!(PgStore, PgPool, "./migrations/postgres");
+
+    /// The PostgreSQL store.
+    #[derive(Debug, Clone)]
+    pub struct PgStore {
+        pool: PgPool,
+    }
+
+    impl PgStore {
+        /// Connects to `url` (`postgres://…`) and applies kadry's migrations.
+        pub async fn open(url: &str) -> Result<Self> {
+            let options = PgConnectOptions::from_str(url).map_err(super::map_err)?;
+            Self::connect_with(options, 32).await
+        }
+
+        /// Connects with explicit options and pool size, then migrates. To keep kadry in its
+        /// own schema of a host's database, set `search_path` in the options.
+        pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> Result<Self> {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(super::map_err)?;
+            let store = PgStore { pool };
+            store.migrate().await?;
+            Ok(store)
+        }
+
+        /// Connects to `url` with kadry in its own schema of the host's database (created if
+        /// missing; `search_path` set on every connection), and migrates.
+        pub async fn open_in_schema(url: &str, schema: &str) -> Result<Self> {
+            Self::schema(url, schema, false).await
+        }
+
+        /// Like [`PgStore::open_in_schema`], but drops the schema first: a fresh, empty store
+        /// (for tests and scenario runs).
+        pub async fn recreate_schema(url: &str, schema: &str) -> Result<Self> {
+            Self::schema(url, schema, true).await
+        }
+
+        async fn schema(url: &str, schema: &str, fresh: bool) -> Result<Self> {
+            if schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::InvalidInput(format!("schema name {schema:?}")));
+            }
+            let options = PgConnectOptions::from_str(url).map_err(super::map_err)?;
+            let admin =
+                PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(super::map_err)?;
+            let drop = if fresh { format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE; ") } else { String::new() };
+            let ddl = format!("{drop}CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(ddl)).execute(&admin).await.map_err(super::map_err)?;
+            admin.close().await;
+            Self::connect_with(options.options([("search_path", schema)]), 32).await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Store for PgStore {
+        async fn begin(&self) -> Result<Box<dyn Tx>> {
+            let tx = self.pool.begin().await.map_err(super::map_err)?;
+            Ok(Box::new(PgTx { tx, write: true }))
+        }
+        async fn read(&self) -> Result<Box<dyn Tx>> {
+            let tx = self
+                .pool
+                .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await
+                .map_err(super::map_err)?;
+            Ok(Box::new(PgTx { tx, write: false }))
+        }
+    }
+}

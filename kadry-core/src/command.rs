@@ -1,0 +1,650 @@
+//! Commands (they change state) and queries (they don't), with their results.
+//!
+//! Commands carry raw user input where parsing can fail (names, emails, SNILS): the decision
+//! parses them and refuses with an `input.*` code. Ids of things that must exist are typed.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ids::*;
+use crate::model::*;
+
+/// A scope named in a role grant or request: an organisation or a territory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeRef {
+    /// An organisation (for `org_responsible`, `org_head`, `provider`).
+    Organisation(OrgId),
+    /// A territory (for `territory`).
+    Territory(TerritoryId),
+}
+
+/// A command: everything that changes state. The actor is passed beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Command {
+    /// Registers a territory (by: operator).
+    RegisterTerritory {
+        /// Its name.
+        name: String,
+    },
+    /// Registers an organisation (by: operator, territory of that territory).
+    RegisterOrg {
+        /// Its name.
+        name: String,
+        /// Its kind.
+        kind: OrgKind,
+        /// Its territory.
+        territory: TerritoryId,
+        /// For a structural subdivision: its parent (R-A12).
+        parent: Option<OrgId>,
+        /// A provider's licence (R-P3).
+        license: Option<License>,
+        /// Ownership (R-P4); regional when absent.
+        ownership: Option<Ownership>,
+    },
+    /// Reorganises (merges) an organisation into another, or liquidates it into its successor:
+    /// its current staff move with their accounts and states, never recreated (R-E5)
+    /// (by: operator, territory of both).
+    ReorganizeOrg {
+        /// The organisation that closes.
+        org: OrgId,
+        /// Its successor.
+        into: OrgId,
+    },
+    /// Registers a person with a workplace [the person themself as `Actor::Anonymous`, an org
+    /// responsible of `org`, or the operator] (R-A2..R-A7).
+    RegisterPerson {
+        /// Full name.
+        full_name: String,
+        /// Personal email.
+        email: String,
+        /// The workplace.
+        org: OrgId,
+        /// The position.
+        position: Position,
+        /// Whether the position is pedagogical.
+        pedagogical: bool,
+        /// Consent to personal data processing (R-A4).
+        consent: bool,
+        /// SNILS, either written form.
+        snils: Option<String>,
+        /// Subject taught.
+        subject: Option<String>,
+        /// Year of birth.
+        birth_year: Option<i32>,
+    },
+    /// Registers a regional official without a workplace in the staff lists (ministry, expert
+    /// council, operator) and grants the role (by: operator). A kadry addition.
+    RegisterOfficial {
+        /// Full name.
+        full_name: String,
+        /// Email.
+        email: String,
+        /// `ministry`, `expert` or `operator`.
+        role: Role,
+        /// The order the role is granted on.
+        basis: String,
+    },
+    /// Confirms the person's email (the host verifies the code) (by: the person) (R-A5).
+    ConfirmEmail {
+        /// The person.
+        person: PersonId,
+    },
+    /// Grants a role on a basis document (by: operator).
+    GrantRole {
+        /// The person.
+        person: PersonId,
+        /// The role.
+        role: Role,
+        /// Its scope; none for region roles.
+        scope: Option<ScopeRef>,
+        /// The order, e.g. "приказ № 12 от 01.09.2024".
+        basis: String,
+    },
+    /// Requests a role for oneself (by: any person).
+    RequestRole {
+        /// The role.
+        role: Role,
+        /// Its scope.
+        scope: Option<ScopeRef>,
+        /// The basis document.
+        basis: String,
+    },
+    /// Grants a requested role (by: operator).
+    ApproveRoleRequest {
+        /// The requester.
+        person: PersonId,
+        /// The role.
+        role: Role,
+    },
+    /// Lifts an R-A9 suspension and applies the pending personal change (by: operator).
+    RestoreRole {
+        /// The person.
+        person: PersonId,
+        /// The role.
+        role: Role,
+    },
+    /// Proposes a change of personal data, pending confirmation (R-A8, R-A9).
+    UpdatePerson {
+        /// The person.
+        person: PersonId,
+        /// A new full name.
+        full_name: Option<String>,
+        /// A new email.
+        email: Option<String>,
+        /// A new SNILS.
+        snils: Option<String>,
+        /// A new subject.
+        subject: Option<String>,
+    },
+    /// Confirms a pending change (by: org responsible, operator) (R-A8).
+    ConfirmPersonChange {
+        /// The person.
+        person: PersonId,
+    },
+    /// Confirms a pending workplace (by: org responsible of that organisation, operator) (R-A7).
+    ConfirmWorkplace {
+        /// The person.
+        person: PersonId,
+    },
+    /// Dismisses the worker (R-E1) (by: org responsible).
+    Dismiss {
+        /// The worker.
+        person: PersonId,
+    },
+    /// Transfers the worker out to another organisation (R-E2) (by: org responsible).
+    Transfer {
+        /// The worker.
+        person: PersonId,
+        /// The new organisation.
+        to: OrgId,
+    },
+    /// Picks a new workplace while having none (R-E3) (by: the person).
+    ClaimWorkplace {
+        /// The organisation.
+        org: OrgId,
+        /// The position.
+        position: Position,
+        /// Whether it is pedagogical (default: yes).
+        pedagogical: Option<bool>,
+    },
+    /// Applies for a voucher (R-V1..R-V4) (by: the worker, their org responsible).
+    RequestVoucher {
+        /// The worker.
+        worker: PersonId,
+    },
+    /// Issues the requested voucher today (by: operator).
+    ApproveVoucher {
+        /// The worker.
+        worker: PersonId,
+    },
+    /// Rejects the application (by: operator).
+    RejectVoucher {
+        /// The worker.
+        worker: PersonId,
+        /// Why.
+        reason: String,
+    },
+    /// Records a paper voucher (R-V10) (by: operator).
+    RecordPaperVoucher {
+        /// The worker.
+        worker: PersonId,
+        /// Its issue date.
+        issued_on: NaiveDate,
+    },
+    /// Cancels the worker's last issued voucher (R-V10) (by: operator).
+    CancelVoucher {
+        /// The worker.
+        worker: PersonId,
+        /// Why.
+        reason: String,
+    },
+    /// Submits a program (R-P2, R-W1) (by: provider staff).
+    SubmitProgram {
+        /// The provider.
+        provider: OrgId,
+        /// Title.
+        title: String,
+        /// Hours.
+        hours: u32,
+        /// The annotation (R-P2).
+        #[serde(default)]
+        annotation: Option<String>,
+        /// Positions it is for.
+        positions: Audience<Position>,
+        /// Positions it is profile for.
+        profile_for: Audience<Position>,
+        /// Organisation kinds it is for.
+        org_kinds: Audience<OrgKind>,
+        /// Subjects it is for.
+        subjects: Audience<String>,
+        /// The planning year.
+        year: Option<i32>,
+    },
+    /// Records passed expertise (R-P1) (by: operator).
+    ApproveProgram {
+        /// The program.
+        program: ProgramId,
+    },
+    /// Opens a group (R-G1, R-P1, R-P3) (by: provider staff).
+    OpenGroup {
+        /// The program.
+        program: ProgramId,
+        /// First day.
+        starts: NaiveDate,
+        /// Last day.
+        ends: NaiveDate,
+        /// Place.
+        place: String,
+        /// Seats.
+        capacity: u32,
+        /// Funding.
+        funding: Funding,
+    },
+    /// Enrols a worker (R-G2..R-G4, R-V6..R-V9, R-P4) (by: the worker, their org responsible).
+    Enroll {
+        /// The worker.
+        worker: PersonId,
+        /// The group.
+        group: GroupId,
+    },
+    /// Confirms an enrolment (R-G5) (by: provider staff).
+    ConfirmEnrollment {
+        /// The worker.
+        worker: PersonId,
+        /// The group.
+        group: GroupId,
+    },
+    /// Removes a worker from a group, freeing the seat and blocks (R-G5) [org responsible,
+    /// provider staff].
+    RemoveFromGroup {
+        /// The worker.
+        worker: PersonId,
+        /// The group.
+        group: GroupId,
+    },
+    /// Records results after the group ends (R-G6) (by: provider staff).
+    CompleteGroup {
+        /// The group.
+        group: GroupId,
+        /// Those who passed the final attestation.
+        passed: Vec<PersonId>,
+        /// Those who failed it.
+        failed: Vec<PersonId>,
+    },
+    /// Plans a training for a planning year (R-W1) (by: the worker, their org responsible).
+    PlanTraining {
+        /// The worker.
+        worker: PersonId,
+        /// The program.
+        program: ProgramId,
+        /// The planning year.
+        year: i32,
+    },
+}
+
+impl Command {
+    /// The rows to lock before deciding: the worker the command is about (voucher interval,
+    /// blocks, one enrolment per group), or the group whose results are recorded.
+    pub fn locks(&self, actor: Option<PersonId>) -> Vec<crate::ports::Lock> {
+        use crate::ports::Lock;
+        match self {
+            Command::ConfirmEmail { person }
+            | Command::GrantRole { person, .. }
+            | Command::ApproveRoleRequest { person, .. }
+            | Command::RestoreRole { person, .. }
+            | Command::UpdatePerson { person, .. }
+            | Command::ConfirmPersonChange { person }
+            | Command::ConfirmWorkplace { person }
+            | Command::Dismiss { person }
+            | Command::Transfer { person, .. } => vec![Lock::Person(*person)],
+            Command::RequestVoucher { worker }
+            | Command::ApproveVoucher { worker }
+            | Command::RejectVoucher { worker, .. }
+            | Command::RecordPaperVoucher { worker, .. }
+            | Command::CancelVoucher { worker, .. }
+            | Command::PlanTraining { worker, .. } => vec![Lock::Person(*worker)],
+            Command::Enroll { worker, .. } | Command::RemoveFromGroup { worker, .. } => vec![Lock::Person(*worker)],
+            Command::ConfirmEnrollment { group, .. } | Command::CompleteGroup { group, .. } => {
+                vec![Lock::Group(*group)]
+            }
+            Command::ClaimWorkplace { .. } | Command::RequestRole { .. } => {
+                actor.map(Lock::Person).into_iter().collect()
+            }
+            Command::RegisterTerritory { .. }
+            | Command::RegisterOrg { .. }
+            | Command::ReorganizeOrg { .. }
+            | Command::RegisterPerson { .. }
+            | Command::RegisterOfficial { .. }
+            | Command::SubmitProgram { .. }
+            | Command::ApproveProgram { .. }
+            | Command::OpenGroup { .. } => Vec::new(),
+        }
+    }
+
+    /// The command's name, as in the scenario vocabulary.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::RegisterTerritory { .. } => "register_territory",
+            Command::RegisterOrg { .. } => "register_org",
+            Command::ReorganizeOrg { .. } => "reorganize_org",
+            Command::RegisterPerson { .. } => "register_person",
+            Command::RegisterOfficial { .. } => "register_official",
+            Command::ConfirmEmail { .. } => "confirm_email",
+            Command::GrantRole { .. } => "grant_role",
+            Command::RequestRole { .. } => "request_role",
+            Command::ApproveRoleRequest { .. } => "approve_role_request",
+            Command::RestoreRole { .. } => "restore_role",
+            Command::UpdatePerson { .. } => "update_person",
+            Command::ConfirmPersonChange { .. } => "confirm_person_change",
+            Command::ConfirmWorkplace { .. } => "confirm_workplace",
+            Command::Dismiss { .. } => "dismiss",
+            Command::Transfer { .. } => "transfer",
+            Command::ClaimWorkplace { .. } => "claim_workplace",
+            Command::RequestVoucher { .. } => "request_voucher",
+            Command::ApproveVoucher { .. } => "approve_voucher",
+            Command::RejectVoucher { .. } => "reject_voucher",
+            Command::RecordPaperVoucher { .. } => "record_paper_voucher",
+            Command::CancelVoucher { .. } => "cancel_voucher",
+            Command::SubmitProgram { .. } => "submit_program",
+            Command::ApproveProgram { .. } => "approve_program",
+            Command::OpenGroup { .. } => "open_group",
+            Command::Enroll { .. } => "enroll",
+            Command::ConfirmEnrollment { .. } => "confirm_enrollment",
+            Command::RemoveFromGroup { .. } => "remove_from_group",
+            Command::CompleteGroup { .. } => "complete_group",
+            Command::PlanTraining { .. } => "plan_training",
+        }
+    }
+}
+
+/// What a successful command returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done; nothing new was created that the caller needs to name.
+    Done,
+    /// A new thing was created with this id.
+    Created(Uuid),
+}
+
+impl Outcome {
+    /// The created id, if any.
+    pub fn created(self) -> Option<Uuid> {
+        match self {
+            Outcome::Created(id) => Some(id),
+            Outcome::Done => None,
+        }
+    }
+}
+
+/// A report metric (R-R1, R-V11). More slices come with the reports issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Active staff.
+    Staff,
+    /// Active pedagogical staff with no training passed within the training cycle (R-V11).
+    PkOverdue,
+    /// Workers holding an active voucher.
+    VouchersActive,
+}
+
+/// A query: reads, changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Query {
+    /// A person's card.
+    ShowPerson {
+        /// The person.
+        person: PersonId,
+    },
+    /// An organisation's staff list.
+    ShowStaff {
+        /// The organisation.
+        org: OrgId,
+    },
+    /// A worker's current voucher.
+    ShowVoucher {
+        /// The worker.
+        worker: PersonId,
+    },
+    /// A group.
+    ShowGroup {
+        /// The group.
+        group: GroupId,
+    },
+    /// A program.
+    ShowProgram {
+        /// The program.
+        program: ProgramId,
+    },
+    /// A worker's training history.
+    ShowTraining {
+        /// The worker.
+        worker: PersonId,
+    },
+    /// Notifications sent to a person (R-N1).
+    ShowNotifications {
+        /// The person.
+        person: PersonId,
+    },
+    /// A report metric over a slice (R-R1).
+    Report {
+        /// The metric.
+        metric: Metric,
+        /// The slice; the region when absent.
+        scope: Option<ScopeRef>,
+    },
+}
+
+impl Query {
+    /// The query's name, as in the scenario vocabulary.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Query::ShowPerson { .. } => "show_person",
+            Query::ShowStaff { .. } => "show_staff",
+            Query::ShowVoucher { .. } => "show_voucher",
+            Query::ShowGroup { .. } => "show_group",
+            Query::ShowProgram { .. } => "show_program",
+            Query::ShowTraining { .. } => "show_training",
+            Query::ShowNotifications { .. } => "show_notifications",
+            Query::Report { .. } => "report",
+        }
+    }
+}
+
+/// A person's card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonView {
+    /// Id.
+    pub id: PersonId,
+    /// Full name (the confirmed one).
+    pub full_name: String,
+    /// Email (the confirmed one).
+    pub email: String,
+    /// SNILS in the canonical form.
+    pub snils: Option<String>,
+    /// The current workplace's name, or `"none"`.
+    pub org: String,
+    /// `active`, `pending`, `dismissed`, or `none` for an account that never had a workplace.
+    pub employment: &'static str,
+    /// The position trained for.
+    pub position: Option<Position>,
+    /// Whether the email is confirmed.
+    pub email_confirmed: bool,
+    /// Whether a personal data change awaits confirmation.
+    pub pending_change: bool,
+    /// Roles held, with whether each is suspended.
+    pub roles: Vec<RoleView>,
+}
+
+/// A role on a person's card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoleView {
+    /// The role.
+    pub role: Role,
+    /// Suspended (R-A9).
+    pub suspended: bool,
+}
+
+/// One line of a staff list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffEntry {
+    /// The worker.
+    pub person: PersonId,
+    /// Their name.
+    pub full_name: String,
+    /// Position.
+    pub position: Position,
+    /// `active` or `pending`.
+    pub status: EmploymentStatus,
+}
+
+/// An organisation's staff list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffView {
+    /// Active staff.
+    pub count: usize,
+    /// Workplaces awaiting confirmation.
+    pub pending: usize,
+    /// Everyone active or pending.
+    pub staff: Vec<StaffEntry>,
+}
+
+/// A worker's current voucher.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoucherView {
+    /// `none`, `requested`, `active`, `expired`, `closed`, `rejected`, or `cancelled`.
+    pub status: &'static str,
+    /// The operator's deadline (R-V4).
+    pub approve_by: Option<NaiveDate>,
+    /// Issue day.
+    pub issued_on: Option<NaiveDate>,
+    /// Last valid day (R-V5).
+    pub valid_until: Option<NaiveDate>,
+    /// Blocks held.
+    pub blocks_total: u32,
+    /// Blocks reserved or consumed.
+    pub blocks_used: u32,
+    /// Profile blocks reserved or consumed.
+    pub profile_blocks: u32,
+    /// Blocks consumed by completed trainings.
+    pub blocks_consumed: u32,
+    /// Whether it is a paper voucher.
+    pub paper: bool,
+    /// The next day a new voucher may be issued (R-V2), when one was issued.
+    pub next_issue_from: Option<NaiveDate>,
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupView {
+    /// Id.
+    pub id: GroupId,
+    /// The program.
+    pub program: ProgramId,
+    /// The program's title.
+    pub title: String,
+    /// Status today.
+    pub status: GroupStatus,
+    /// First day.
+    pub starts: NaiveDate,
+    /// Last day.
+    pub ends: NaiveDate,
+    /// Place.
+    pub place: String,
+    /// Funding.
+    pub funding: Funding,
+    /// Enrolled listeners (holding a seat).
+    pub enrolled: u32,
+    /// Of those, confirmed by the provider.
+    pub confirmed: u32,
+    /// Seats.
+    pub capacity: u32,
+    /// Seats left.
+    pub seats_left: u32,
+}
+
+/// A program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProgramView {
+    /// The program.
+    #[serde(flatten)]
+    pub program: Program,
+}
+
+/// A worker's training history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrainingView {
+    /// Trainings finished, pass or fail.
+    pub completed: usize,
+    /// Certificates (passes).
+    pub certificates: usize,
+    /// The last day of the last finished training.
+    pub last_completed_on: Option<NaiveDate>,
+    /// The last day of the last passed training.
+    pub last_passed_on: Option<NaiveDate>,
+    /// The records.
+    pub records: Vec<TrainingRecord>,
+}
+
+/// Notifications sent to a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationsView {
+    /// How many.
+    pub count: usize,
+    /// The kind of the last one.
+    pub last: Option<&'static str>,
+    /// All of them, oldest first.
+    pub items: Vec<Notification>,
+}
+
+/// A report value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportView {
+    /// The metric.
+    pub metric: Metric,
+    /// Its value.
+    pub value: u64,
+}
+
+/// What a query returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum QueryResult {
+    /// `show_person`.
+    Person(PersonView),
+    /// `show_staff`.
+    Staff(StaffView),
+    /// `show_voucher`.
+    Voucher(VoucherView),
+    /// `show_group`.
+    Group(GroupView),
+    /// `show_program`.
+    Program(ProgramView),
+    /// `show_training`.
+    Training(TrainingView),
+    /// `show_notifications`.
+    Notifications(NotificationsView),
+    /// `report`.
+    Report(ReportView),
+}

@@ -1,0 +1,252 @@
+//! Ports: what the core needs from the outside world, as object-safe async traits so hosts can
+//! hold `Arc<dyn Store>`. Adapters live in `kadry-adapters`.
+//!
+//! - [`Store`] / [`Tx`]: storage with a unit of work — one transaction per command (a transfer
+//!   touches two organisations; a voucher issue must see the last voucher). A command's changes,
+//!   its notifications (the outbox) and its audit entry are applied in one transaction.
+//! - [`Notifier`]: delivers notifications from the outbox.
+//! - [`Clock`] and [`IdSource`]: time and identity come in from outside; the core reads no clock
+//!   and draws no random numbers.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::ids::*;
+use crate::model::*;
+use crate::types::Email;
+
+/// One change a decision makes. Stores apply changes in order inside the transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Inserts or replaces a territory.
+    PutTerritory(Territory),
+    /// Inserts or replaces an organisation.
+    PutOrg(Organisation),
+    /// Inserts or replaces a person. Stores enforce unique email key and SNILS (R-A2, R-A3):
+    /// a violation is `account.email_taken` / `account.snils_taken`.
+    PutPerson(Person),
+    /// Inserts or replaces an employment.
+    PutEmployment(Employment),
+    /// Inserts or replaces a grant (keyed by person, role and scope).
+    PutGrant(RoleGrant),
+    /// Inserts or replaces a role request (keyed by person and role).
+    PutRoleRequest(RoleRequest),
+    /// Deletes a role request once decided.
+    DeleteRoleRequest {
+        /// The requester.
+        person: PersonId,
+        /// The role.
+        role: Role,
+    },
+    /// Inserts or replaces a voucher record.
+    PutVoucher(Voucher),
+    /// Inserts or replaces a program.
+    PutProgram(Program),
+    /// Inserts a group, or updates everything but `taken` (seats move only by
+    /// [`Change::TakeSeat`] and [`Change::FreeSeat`]).
+    PutGroup(Group),
+    /// Takes one seat if one is free — a conditional update, never read-then-write (R-G3).
+    /// Fails with `group.full` when none is left.
+    TakeSeat(GroupId),
+    /// Frees one seat.
+    FreeSeat(GroupId),
+    /// Inserts or replaces an enrolment.
+    PutEnrollment(Enrollment),
+    /// Appends a training record.
+    AddTraining(TrainingRecord),
+    /// Inserts a planned training.
+    PutPlan(PlanEntry),
+    /// Writes a notification to the outbox (R-N1).
+    Notify(Notification),
+    /// Appends an audit entry.
+    Audit(AuditEntry),
+}
+
+/// A row a command's rules hang on, locked for the rest of the unit of work so concurrent
+/// commands about the same worker or group run one after the other (R-V2, R-G4, R-G6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lock {
+    /// A person's row.
+    Person(PersonId),
+    /// A group's row.
+    Group(GroupId),
+}
+
+/// The rows behind a report: one per current employment in the slice, with what the metrics
+/// need. Adapters may push aggregation down later; the meaning stays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffRow {
+    /// The employment (active or pending).
+    pub employment: Employment,
+    /// The organisation's kind.
+    pub org_kind: OrgKind,
+    /// The organisation's territory.
+    pub territory: TerritoryId,
+    /// The last day of the last passed training, if any.
+    pub last_passed_on: Option<NaiveDate>,
+    /// The worker's voucher records, oldest first.
+    pub vouchers: Vec<Voucher>,
+    /// The worker's enrolments that hold voucher blocks.
+    pub voucher_enrollments: Vec<Enrollment>,
+}
+
+/// A notification waiting in the outbox, with its recipient's address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    /// The notification.
+    pub notification: Notification,
+    /// Where to send it.
+    pub email: Email,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Delivered: never sent again.
+    Delivered,
+    /// Failed: retry at this time.
+    RetryAt(DateTime<Utc>),
+    /// Failed too often: kept, never retried (a dead letter for the operator).
+    GaveUp,
+}
+
+/// Storage: hands out units of work.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Begins a unit of work for a command. Adapters serialise conflicting writers (the memory
+    /// adapter holds a writer lock; SQL adapters use transactions and row locks).
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Begins a read-only unit of work for a query (a consistent snapshot).
+    async fn read(&self) -> Result<Box<dyn Tx>>;
+}
+
+/// A unit of work: reads see the state as of its start plus its own changes; nothing is
+/// visible to others until [`Tx::commit`]; dropping it without commit discards everything.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Tx: Send {
+    /// Locks a row until the unit of work ends (`SELECT … FOR UPDATE`); stores that serialise
+    /// writers already (memory, SQLite with `BEGIN IMMEDIATE`) do nothing. A missing row is
+    /// not an error.
+    async fn lock(&mut self, key: Lock) -> Result<()>;
+    /// A territory.
+    async fn territory(&mut self, id: TerritoryId) -> Result<Option<Territory>>;
+    /// An organisation.
+    async fn org(&mut self, id: OrgId) -> Result<Option<Organisation>>;
+    /// A person.
+    async fn person(&mut self, id: PersonId) -> Result<Option<Person>>;
+    /// The person whose email (or pending email) has this key (lowercase).
+    async fn person_by_email(&mut self, key: &str) -> Result<Option<Person>>;
+    /// The person with this SNILS (11 digits).
+    async fn person_by_snils(&mut self, digits: &str) -> Result<Option<Person>>;
+    /// A person's grants.
+    async fn grants(&mut self, person: PersonId) -> Result<Vec<RoleGrant>>;
+    /// Whether anybody holds `role`.
+    async fn role_exists(&mut self, role: Role) -> Result<bool>;
+    /// A person's role requests.
+    async fn role_requests(&mut self, person: PersonId) -> Result<Vec<RoleRequest>>;
+    /// A person's employments, oldest first.
+    async fn employments(&mut self, person: PersonId) -> Result<Vec<Employment>>;
+    /// The current (active or pending) employments at an organisation.
+    async fn staff(&mut self, org: OrgId) -> Result<Vec<Employment>>;
+    /// A person's voucher records, oldest first.
+    async fn vouchers(&mut self, person: PersonId) -> Result<Vec<Voucher>>;
+    /// A program.
+    async fn program(&mut self, id: ProgramId) -> Result<Option<Program>>;
+    /// A group.
+    async fn group(&mut self, id: GroupId) -> Result<Option<Group>>;
+    /// A group's enrolments, in enrolment order.
+    async fn group_enrollments(&mut self, group: GroupId) -> Result<Vec<Enrollment>>;
+    /// A person's enrolments, in enrolment order.
+    async fn person_enrollments(&mut self, person: PersonId) -> Result<Vec<Enrollment>>;
+    /// A person's training records, oldest first.
+    async fn trainings(&mut self, person: PersonId) -> Result<Vec<TrainingRecord>>;
+    /// A person's planned trainings.
+    async fn plans(&mut self, person: PersonId) -> Result<Vec<PlanEntry>>;
+    /// Notifications written for a person, oldest first.
+    async fn notifications(&mut self, person: PersonId) -> Result<Vec<Notification>>;
+    /// How many certificates a provider has issued in a year (for gap-free numbering).
+    async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32>;
+    /// The rows behind a report over a slice.
+    async fn staff_rows(&mut self, scope: Scope) -> Result<Vec<StaffRow>>;
+    /// Undelivered outbox items due at `now` (never attempted, or their retry time has come;
+    /// not given up), oldest first, at most `limit`. SQL stores lock them (`SKIP LOCKED`) so
+    /// concurrent relays never deliver one twice.
+    async fn outbox(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxItem>>;
+    /// Records a delivery attempt's outcome.
+    async fn mark_delivery(&mut self, id: NotificationId, outcome: Delivery) -> Result<()>;
+    /// Applies one change.
+    async fn apply(&mut self, change: Change) -> Result<()>;
+    /// Commits everything applied.
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Delivers a notification (email, log, a test capture).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Delivers one notification to `email`. Consumers dedupe by the notification's id.
+    async fn deliver(&self, notification: &Notification, email: &Email) -> Result<()>;
+}
+
+/// The time source.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The id source.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdSource: Send + Sync {
+    /// A fresh, unique id.
+    fn next_id(&self) -> Uuid;
+}
+
+/// A clock the caller sets: for tests, scenario runs and simulations.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    /// A clock showing `at`.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        ManualClock(Mutex::new(at))
+    }
+
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+}
+
+impl ManualClock {
+    /// What the clock shows.
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Deterministic ids from a counter (UUIDs 00000000-0000-0000-0000-000000000001, …): for tests
+/// and scenario runs. Hosts use random ids (`kadry_adapters::RandomIds`).
+#[derive(Debug, Default)]
+pub struct SequentialIds(AtomicU64);
+
+impl IdSource for SequentialIds {
+    fn next_id(&self) -> Uuid {
+        Uuid::from_u128(u128::from(self.0.fetch_add(1, Ordering::Relaxed) + 1))
+    }
+}

@@ -1,0 +1,30 @@
+//! # kadry
+//!
+//! Continuing professional development of education workers for a Russian region: the rules
+//! of Samara's named education vouchers, Yugra's annual catalogue and Tatarstan's personalised
+//! model, behind storage and notification ports. Hosts depend on this crate alone.
+//!
+//! - [`core`]: the pure rules (`kadry-core`): model, policies, permissions, decisions, ports,
+//!   and the application [`Service`].
+//! - [`adapters`]: storage and notification adapters (`kadry-adapters`).
+//! - [`scenario`]: the conformance scenario runner (feature `scenario`, on by default).
+
+pub use kadry_adapters as adapters;
+pub use kadry_core as core;
+
+pub use kadry_adapters::{CaptureNotifier, LogNotifier, MemoryStore, RandomIds, SystemClock};
+pub use kadry_core::{
+    Action, Actor, Command, Error, ErrorBody, Metric, Outcome, Query, QueryResult, Region, RegionPolicy, Result,
+    ScopeRef, Service,
+};
+
+#[cfg(feature = "scenario")]
+pub mod scenario;
+
+#[cfg(feature = "import")]
+pub mod import;
+
+/// The README's embedding example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

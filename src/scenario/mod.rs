@@ -1,0 +1,686 @@
+//! The scenario runner: executes the conformance suite format (`scenario-format.md`, version 1)
+//! against a [`Service`] on a chosen store.
+//!
+//! A scenario names things (`ivanova`, `school1`); the runner maps names to ids as creating
+//! steps introduce them, sets the clock to each step's local time, runs the step as the named
+//! actor, and compares what came with what was expected.
+
+pub mod format;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde_json::{Map, Value};
+
+use kadry_adapters::MemoryStore;
+use kadry_core::command::{Command, Metric, Query, ScopeRef};
+use kadry_core::ids::*;
+use kadry_core::model::{Audience, Funding, License, OrgKind, Ownership, Position, Role};
+use kadry_core::ports::{ManualClock, SequentialIds, Store};
+use kadry_core::{Actor, Error, RegionPolicy, Service};
+
+pub use format::{Expect, ParseError, Scenario, Step, collect_files, parse_file, parse_str, value_matches};
+
+/// Where a scenario run keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageSpec {
+    /// The in-memory store (the default).
+    Memory,
+    /// A SQLite file (`sqlite:PATH`).
+    Sqlite(String),
+    /// A PostgreSQL server (`postgres:URL`).
+    Postgres(String),
+}
+
+impl std::str::FromStr for StorageSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "memory" {
+            Ok(StorageSpec::Memory)
+        } else if let Some(p) = s.strip_prefix("sqlite:") {
+            Ok(StorageSpec::Sqlite(p.to_string()))
+        } else if let Some(url) = s.strip_prefix("postgres:").filter(|u| u.starts_with("postgres")) {
+            Ok(StorageSpec::Postgres(url.to_string())) // `postgres:postgres://…`
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(StorageSpec::Postgres(s.to_string()))
+        } else {
+            Err(format!("unknown storage {s:?}: use memory, sqlite:PATH or postgres:URL"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StorageSpec;
+
+    #[test]
+    fn storage_specs_parse() {
+        assert_eq!("memory".parse(), Ok(StorageSpec::Memory));
+        assert_eq!("sqlite:/tmp/k.db".parse(), Ok(StorageSpec::Sqlite("/tmp/k.db".into())));
+        let url = "postgres://postgres@127.0.0.1:5432/test";
+        assert_eq!(format!("postgres:{url}").parse(), Ok(StorageSpec::Postgres(url.into())));
+        assert_eq!(url.parse(), Ok(StorageSpec::Postgres(url.into())));
+        assert!("mysql://x".parse::<StorageSpec>().is_err());
+    }
+}
+
+impl StorageSpec {
+    /// Opens a fresh store for one scenario: a new in-memory store; for SQLite a new
+    /// database file per scenario beside PATH (`PATH` itself for the first, then
+    /// `PATH.N`), or `:memory:`; for PostgreSQL a new schema per scenario in the database.
+    pub async fn open(&self, n: usize) -> Result<Arc<dyn Store>, String> {
+        match self {
+            StorageSpec::Memory => Ok(Arc::new(MemoryStore::new())),
+            #[cfg(feature = "sqlite")]
+            StorageSpec::Sqlite(path) => {
+                let path = if path == ":memory:" || n == 0 { path.clone() } else { format!("{path}.{n}") };
+                if path != ":memory:" {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                    }
+                }
+                let store = kadry_adapters::SqliteStore::open(&path).await.map_err(|e| e.to_string())?;
+                Ok(Arc::new(store))
+            }
+            #[cfg(feature = "postgres")]
+            StorageSpec::Postgres(url) => {
+                let schema = format!("kadry_scenario_{n}");
+                let store = kadry_adapters::PgStore::recreate_schema(url, &schema).await.map_err(|e| e.to_string())?;
+                Ok(Arc::new(store))
+            }
+            #[allow(unreachable_patterns)]
+            other => Err(format!("this build has no store for {other:?}: enable the `sqlite` or `postgres` feature")),
+        }
+    }
+}
+
+/// A step that did not come out as expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFailure {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The step number (1-based).
+    pub step: usize,
+    /// The step's line.
+    pub line: usize,
+    /// The step's action.
+    pub action: String,
+    /// What was expected.
+    pub expected: String,
+    /// What came.
+    pub got: String,
+}
+
+impl std::fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: step {} ({}): expected {}, got {}",
+            self.file.display(),
+            self.line,
+            self.step,
+            self.action,
+            self.expected,
+            self.got
+        )
+    }
+}
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioReport {
+    /// The file.
+    pub file: PathBuf,
+    /// Its title.
+    pub title: String,
+    /// Failed steps; empty when the scenario passed.
+    pub failures: Vec<StepFailure>,
+}
+
+impl ScenarioReport {
+    /// Whether every step came out as expected.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// A named thing in a scenario.
+#[derive(Debug, Clone, Copy)]
+enum Named {
+    Territory(TerritoryId),
+    Org(OrgId),
+    Person(PersonId),
+    Program(ProgramId),
+    Group(GroupId),
+}
+
+/// Runs one parsed scenario on a fresh store (`index` tells scenarios of one run apart, so
+/// each gets its own database).
+pub async fn run_scenario(scenario: &Scenario, storage: &StorageSpec, index: usize) -> ScenarioReport {
+    let mut report =
+        ScenarioReport { file: scenario.file.clone(), title: scenario.title.clone(), failures: Vec::new() };
+    let fail = |step: Option<&Step>, expected: &str, got: String| StepFailure {
+        file: scenario.file.clone(),
+        step: step.map_or(0, |s| s.index),
+        line: step.map_or(0, |s| s.line),
+        action: step.map_or_else(|| "setup".to_string(), |s| s.action.clone()),
+        expected: expected.to_string(),
+        got,
+    };
+    let Some(policy) = RegionPolicy::preset(&scenario.policy) else {
+        report.failures.push(fail(None, "a known policy", scenario.policy.clone()));
+        return report;
+    };
+    let store = match storage.open(index).await {
+        Ok(s) => s,
+        Err(e) => {
+            report.failures.push(fail(None, "a store", e));
+            return report;
+        }
+    };
+    let tz = policy.time_zone;
+    let to_utc = |at: NaiveDateTime| tz.from_local_datetime(&at).earliest().map(|t| t.with_timezone(&Utc));
+    let start = scenario.steps.first().and_then(|s| to_utc(s.at)).unwrap_or_else(Utc::now);
+    let clock = Arc::new(ManualClock::new(start));
+    let service = Service::new(policy, store, clock.clone(), Arc::new(SequentialIds::default()));
+    let mut runner = Runner { service, names: HashMap::new() };
+    if let Err(e) = runner.bootstrap().await {
+        report.failures.push(fail(None, "the built-in operator and ministry", e.to_string()));
+        return report;
+    }
+    for step in &scenario.steps {
+        let Some(at) = to_utc(step.at) else {
+            report.failures.push(fail(Some(step), "a valid local time", step.at.to_string()));
+            continue;
+        };
+        clock.set(at);
+        let got = runner.run_step(step).await;
+        if let Some((expected, got)) = compare(&step.expect, got) {
+            report.failures.push(fail(Some(step), &expected, got));
+        }
+    }
+    report
+}
+
+/// What a step produced: a JSON result, a refusal, or a runner-level problem.
+enum StepResult {
+    Ok(Value),
+    Refused(Error),
+    Broken(String),
+}
+
+fn compare(expect: &Expect, got: StepResult) -> Option<(String, String)> {
+    let describe = |g: &StepResult| match g {
+        StepResult::Ok(_) => "ok".to_string(),
+        StepResult::Refused(e) => format!("{} ({e})", e.code()),
+        StepResult::Broken(m) => format!("a broken step: {m}"),
+    };
+    match (expect, &got) {
+        (Expect::Ok, StepResult::Ok(_)) => None,
+        (Expect::Error(code), StepResult::Refused(e)) if e.code() == code => None,
+        (Expect::Fields(fields), StepResult::Ok(actual)) => {
+            let wrong: Vec<String> = fields
+                .iter()
+                .filter_map(|(k, v)| {
+                    let a = actual.get(k).unwrap_or(&Value::Null);
+                    (!value_matches(v, a)).then(|| format!("{k} = {a}"))
+                })
+                .collect();
+            if wrong.is_empty() { None } else { Some((Value::Object(fields.clone()).to_string(), wrong.join(", "))) }
+        }
+        (Expect::Ok, _) => Some(("ok".into(), describe(&got))),
+        (Expect::Error(code), _) => Some((code.clone(), describe(&got))),
+        (Expect::Fields(f), _) => Some((Value::Object(f.clone()).to_string(), describe(&got))),
+    }
+}
+
+struct Runner {
+    service: Service,
+    names: HashMap<String, Named>,
+}
+
+type Args = Map<String, Value>;
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::InvalidInput(msg.into())
+}
+
+fn str_arg<'a>(a: &'a Args, k: &str) -> Result<&'a str, Error> {
+    a.get(k).and_then(Value::as_str).ok_or_else(|| bad(format!("`{k}` is required and must be text")))
+}
+
+fn opt_str(a: &Args, k: &str) -> Result<Option<String>, Error> {
+    match a.get(k) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad(format!("`{k}` must be text"))),
+    }
+}
+
+fn opt_bool(a: &Args, k: &str) -> Result<Option<bool>, Error> {
+    match a.get(k) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(bad(format!("`{k}` must be true or false"))),
+    }
+}
+
+fn int_arg(a: &Args, k: &str) -> Result<Option<i64>, Error> {
+    match a.get(k) {
+        None => Ok(None),
+        Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(format!("`{k}` must be a whole number"))),
+    }
+}
+
+fn u32_arg(a: &Args, k: &str) -> Result<u32, Error> {
+    let v = int_arg(a, k)?.ok_or_else(|| bad(format!("`{k}` is required")))?;
+    u32::try_from(v).map_err(|_| bad(format!("`{k}` out of range")))
+}
+
+fn date_arg(a: &Args, k: &str) -> Result<NaiveDate, Error> {
+    let s = str_arg(a, k)?;
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(format!("`{k}` must be a date YYYY-MM-DD")))
+}
+
+fn enum_arg<T: serde::de::DeserializeOwned>(v: &Value, k: &str) -> Result<T, Error> {
+    serde_json::from_value(v.clone()).map_err(|_| bad(format!("unknown value {v} for `{k}`")))
+}
+
+fn audience<T: serde::de::DeserializeOwned>(a: &Args, k: &str, absent: Audience<T>) -> Result<Audience<T>, Error> {
+    match a.get(k) {
+        None => Ok(absent),
+        Some(Value::Array(items)) => {
+            if items.iter().any(|v| v.as_str() == Some("all")) {
+                return Ok(Audience::All);
+            }
+            items.iter().map(|v| enum_arg(v, k)).collect::<Result<Vec<T>, _>>().map(Audience::Only)
+        }
+        Some(_) => Err(bad(format!("`{k}` must be a list"))),
+    }
+}
+
+impl Runner {
+    async fn bootstrap(&mut self) -> Result<(), Error> {
+        let op = self
+            .service
+            .bootstrap_operator("Оператор Регионального Центра", "operator@kadry.invalid", "регламент АИС")
+            .await?;
+        self.names.insert("operator".into(), Named::Person(op));
+        let cmd = Command::RegisterOfficial {
+            full_name: "Министерство Образования".into(),
+            email: "ministry@kadry.invalid".into(),
+            role: Role::Ministry,
+            basis: "положение о министерстве".into(),
+        };
+        let id = PersonId(self.service.execute(Actor::Person(op), cmd).await?.created().unwrap_or_default());
+        self.service.execute(Actor::Person(id), Command::ConfirmEmail { person: id }).await?;
+        self.names.insert("ministry".into(), Named::Person(id));
+        Ok(())
+    }
+
+    fn named(&self, name: &str) -> Option<Named> {
+        self.names.get(name).copied()
+    }
+
+    /// A referenced thing of one kind; an unknown name becomes an id nobody has (so the
+    /// service answers `not_found` or `access.denied`, by its order of checks).
+    fn resolve<T>(
+        &self,
+        a: &Args,
+        k: &str,
+        kind: &str,
+        pick: fn(Named) -> Option<T>,
+        nil: fn(uuid::Uuid) -> T,
+    ) -> Result<T, Error> {
+        match self.named(str_arg(a, k)?) {
+            Some(n) => pick(n).ok_or_else(|| bad(format!("`{k}` must name {kind}"))),
+            None => Ok(nil(uuid::Uuid::nil())),
+        }
+    }
+
+    fn person(&self, a: &Args, k: &str) -> Result<PersonId, Error> {
+        self.resolve(a, k, "a person", |n| if let Named::Person(id) = n { Some(id) } else { None }, PersonId)
+    }
+
+    fn org(&self, a: &Args, k: &str) -> Result<OrgId, Error> {
+        self.resolve(a, k, "an organisation", |n| if let Named::Org(id) = n { Some(id) } else { None }, OrgId)
+    }
+
+    fn territory(&self, a: &Args, k: &str) -> Result<TerritoryId, Error> {
+        self.resolve(a, k, "a territory", |n| if let Named::Territory(id) = n { Some(id) } else { None }, TerritoryId)
+    }
+
+    fn program(&self, a: &Args, k: &str) -> Result<ProgramId, Error> {
+        self.resolve(a, k, "a program", |n| if let Named::Program(id) = n { Some(id) } else { None }, ProgramId)
+    }
+
+    fn group(&self, a: &Args, k: &str) -> Result<GroupId, Error> {
+        self.resolve(a, k, "a group", |n| if let Named::Group(id) = n { Some(id) } else { None }, GroupId)
+    }
+
+    fn scope(&self, a: &Args, k: &str) -> Result<Option<ScopeRef>, Error> {
+        let Some(name) = opt_str(a, k)? else {
+            return Ok(None);
+        };
+        match self.named(&name) {
+            Some(Named::Org(o)) => Ok(Some(ScopeRef::Organisation(o))),
+            Some(Named::Territory(t)) => Ok(Some(ScopeRef::Territory(t))),
+            Some(_) => Err(bad(format!("`{k}` must name an organisation or a territory"))),
+            None => Err(Error::NotFound(format!("scope {name}"))),
+        }
+    }
+
+    fn people(&self, a: &Args, k: &str) -> Result<Vec<PersonId>, Error> {
+        match a.get(k) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v.as_str().and_then(|n| self.named(n)) {
+                    Some(Named::Person(id)) => Ok(id),
+                    _ => Err(bad(format!("`{k}` must list persons"))),
+                })
+                .collect(),
+            Some(_) => Err(bad(format!("`{k}` must be a list"))),
+        }
+    }
+
+    fn actor(&self, step: &Step) -> Result<Actor, String> {
+        if step.by == "system" {
+            return Ok(Actor::System);
+        }
+        match self.named(&step.by) {
+            Some(Named::Person(id)) => Ok(Actor::Person(id)),
+            Some(_) => Err(format!("`{}` is not a person", step.by)),
+            None if step.action == "register_person"
+                && step.with.get("id").and_then(Value::as_str) == Some(&step.by) =>
+            {
+                Ok(Actor::Anonymous)
+            }
+            None => Err(format!("unknown actor `{}`", step.by)),
+        }
+    }
+
+    async fn run_step(&mut self, step: &Step) -> StepResult {
+        let actor = match self.actor(step) {
+            Ok(a) => a,
+            Err(m) => return StepResult::Broken(m),
+        };
+        let a = &step.with;
+        if let Some(new) = a.get("id").and_then(Value::as_str)
+            && self.names.contains_key(new)
+        {
+            return StepResult::Broken(format!("the name `{new}` is already taken in this file"));
+        }
+        match self.build(&step.action, a) {
+            Ok(Built::Command(cmd, introduces)) => match self.service.execute(actor, cmd).await {
+                Ok(outcome) => {
+                    if let (Some(name), Some(id)) = (a.get("id").and_then(Value::as_str), outcome.created()) {
+                        self.names.insert(name.to_string(), introduces(id));
+                    }
+                    StepResult::Ok(serde_json::json!({ "id": outcome.created() }))
+                }
+                Err(e) => StepResult::Refused(e),
+            },
+            Ok(Built::Query(q)) => match self.service.query(actor, q).await {
+                Ok(r) => StepResult::Ok(serde_json::to_value(r).unwrap_or(Value::Null)),
+                Err(e) => StepResult::Refused(e),
+            },
+            Err(BuildError::Refused(e)) => StepResult::Refused(e),
+            Err(BuildError::Unknown) => StepResult::Broken(format!("unknown action `{}`", step.action)),
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn build(&self, action: &str, a: &Args) -> Result<Built, BuildError> {
+        use Command as C;
+        let none = |_: uuid::Uuid| Named::Person(PersonId(uuid::Uuid::nil()));
+        let cmd = |c: Command, introduces: fn(uuid::Uuid) -> Named| Ok(Built::Command(c, introduces));
+        let q = |q: Query| Ok(Built::Query(q));
+        match action {
+            "register_territory" => {
+                cmd(C::RegisterTerritory { name: str_arg(a, "name")?.into() }, |u| Named::Territory(TerritoryId(u)))
+            }
+            "register_org" => {
+                let kind: OrgKind = enum_arg(a.get("kind").ok_or_else(|| bad("`kind` is required"))?, "kind")?;
+                let parent = match a.get("parent") {
+                    Some(_) => Some(self.org(a, "parent")?),
+                    None => None,
+                };
+                let license = match a.get("license") {
+                    None => None,
+                    Some(Value::Object(l)) => Some(License {
+                        number: str_arg(l, "number")?.into(),
+                        valid_until: if l.contains_key("valid_until") {
+                            Some(date_arg(l, "valid_until")?)
+                        } else {
+                            None
+                        },
+                    }),
+                    Some(_) => return Err(bad("`license` must be a table").into()),
+                };
+                let ownership: Option<Ownership> = a.get("ownership").map(|v| enum_arg(v, "ownership")).transpose()?;
+                let c = C::RegisterOrg {
+                    name: str_arg(a, "name")?.into(),
+                    kind,
+                    territory: self.territory(a, "territory")?,
+                    parent,
+                    license,
+                    ownership,
+                };
+                cmd(c, |u| Named::Org(OrgId(u)))
+            }
+            "reorganize_org" => cmd(C::ReorganizeOrg { org: self.org(a, "org")?, into: self.org(a, "into")? }, none),
+            "register_official" => {
+                let role: Role = enum_arg(a.get("role").ok_or_else(|| bad("`role` is required"))?, "role")?;
+                let c = C::RegisterOfficial {
+                    full_name: str_arg(a, "full_name")?.into(),
+                    email: str_arg(a, "email")?.into(),
+                    role,
+                    basis: opt_str(a, "basis")?.unwrap_or_default(),
+                };
+                cmd(c, |u| Named::Person(PersonId(u)))
+            }
+            "register_person" => {
+                let position: Position =
+                    enum_arg(a.get("position").ok_or_else(|| bad("`position` is required"))?, "position")?;
+                let birth_year =
+                    int_arg(a, "birth_year")?.map(|y| i32::try_from(y).map_err(|_| bad("birth_year"))).transpose()?;
+                let c = C::RegisterPerson {
+                    full_name: str_arg(a, "full_name")?.into(),
+                    email: str_arg(a, "email")?.into(),
+                    org: self.org(a, "org")?,
+                    position,
+                    pedagogical: opt_bool(a, "pedagogical")?.unwrap_or(true),
+                    consent: opt_bool(a, "consent")?.unwrap_or(true),
+                    snils: opt_str(a, "snils")?,
+                    subject: opt_str(a, "subject")?,
+                    birth_year,
+                };
+                cmd(c, |u| Named::Person(PersonId(u)))
+            }
+            "confirm_email" => cmd(C::ConfirmEmail { person: self.person(a, "person")? }, none),
+            "grant_role" | "request_role" => {
+                let role: Role = enum_arg(a.get("role").ok_or_else(|| bad("`role` is required"))?, "role")?;
+                let basis = opt_str(a, "basis")?.unwrap_or_default();
+                let scope = self.scope(a, "scope")?;
+                let c = if action == "grant_role" {
+                    C::GrantRole { person: self.person(a, "person")?, role, scope, basis }
+                } else {
+                    C::RequestRole { role, scope, basis }
+                };
+                cmd(c, none)
+            }
+            "approve_role_request" | "restore_role" => {
+                let role: Role = enum_arg(a.get("role").ok_or_else(|| bad("`role` is required"))?, "role")?;
+                let person = self.person(a, "person")?;
+                let c = if action == "restore_role" {
+                    C::RestoreRole { person, role }
+                } else {
+                    C::ApproveRoleRequest { person, role }
+                };
+                cmd(c, none)
+            }
+            "update_person" => cmd(
+                C::UpdatePerson {
+                    person: self.person(a, "person")?,
+                    full_name: opt_str(a, "full_name")?,
+                    email: opt_str(a, "email")?,
+                    snils: opt_str(a, "snils")?,
+                    subject: opt_str(a, "subject")?,
+                },
+                none,
+            ),
+            "confirm_person_change" => cmd(C::ConfirmPersonChange { person: self.person(a, "person")? }, none),
+            "confirm_workplace" => cmd(C::ConfirmWorkplace { person: self.person(a, "person")? }, none),
+            "dismiss" => cmd(C::Dismiss { person: self.person(a, "person")? }, none),
+            "transfer" => cmd(C::Transfer { person: self.person(a, "person")?, to: self.org(a, "to")? }, none),
+            "claim_workplace" => {
+                let position: Position =
+                    enum_arg(a.get("position").ok_or_else(|| bad("`position` is required"))?, "position")?;
+                cmd(
+                    C::ClaimWorkplace { org: self.org(a, "org")?, position, pedagogical: opt_bool(a, "pedagogical")? },
+                    none,
+                )
+            }
+            "request_voucher" => cmd(C::RequestVoucher { worker: self.person(a, "worker")? }, none),
+            "approve_voucher" => cmd(C::ApproveVoucher { worker: self.person(a, "worker")? }, none),
+            "reject_voucher" => {
+                cmd(C::RejectVoucher { worker: self.person(a, "worker")?, reason: str_arg(a, "reason")?.into() }, none)
+            }
+            "cancel_voucher" => {
+                cmd(C::CancelVoucher { worker: self.person(a, "worker")?, reason: str_arg(a, "reason")?.into() }, none)
+            }
+            "record_paper_voucher" => cmd(
+                C::RecordPaperVoucher { worker: self.person(a, "worker")?, issued_on: date_arg(a, "issued_on")? },
+                none,
+            ),
+            "submit_program" => {
+                let year = int_arg(a, "year")?.map(|y| i32::try_from(y).map_err(|_| bad("year"))).transpose()?;
+                if !a.contains_key("positions") {
+                    return Err(bad("`positions` is required").into());
+                }
+                let c = C::SubmitProgram {
+                    provider: self.org(a, "provider")?,
+                    title: str_arg(a, "title")?.into(),
+                    hours: u32_arg(a, "hours")?,
+                    annotation: opt_str(a, "annotation")?,
+                    positions: audience(a, "positions", Audience::All)?,
+                    profile_for: audience(a, "profile_for", Audience::Only(Vec::new()))?,
+                    org_kinds: audience(a, "org_kinds", Audience::All)?,
+                    subjects: audience(a, "subjects", Audience::All)?,
+                    year,
+                };
+                cmd(c, |u| Named::Program(ProgramId(u)))
+            }
+            "approve_program" => cmd(C::ApproveProgram { program: self.program(a, "program")? }, none),
+            "open_group" => {
+                let funding: Funding =
+                    enum_arg(a.get("funding").ok_or_else(|| bad("`funding` is required"))?, "funding")?;
+                let c = C::OpenGroup {
+                    program: self.program(a, "program")?,
+                    starts: date_arg(a, "starts")?,
+                    ends: date_arg(a, "ends")?,
+                    place: str_arg(a, "place")?.into(),
+                    capacity: u32_arg(a, "capacity")?,
+                    funding,
+                };
+                cmd(c, |u| Named::Group(GroupId(u)))
+            }
+            "enroll" => cmd(C::Enroll { worker: self.person(a, "worker")?, group: self.group(a, "group")? }, none),
+            "confirm_enrollment" => {
+                cmd(C::ConfirmEnrollment { worker: self.person(a, "worker")?, group: self.group(a, "group")? }, none)
+            }
+            "remove_from_group" => {
+                cmd(C::RemoveFromGroup { worker: self.person(a, "worker")?, group: self.group(a, "group")? }, none)
+            }
+            "complete_group" => cmd(
+                C::CompleteGroup {
+                    group: self.group(a, "group")?,
+                    passed: self.people(a, "passed")?,
+                    failed: self.people(a, "failed")?,
+                },
+                none,
+            ),
+            "plan_training" => {
+                let year = int_arg(a, "year")?.ok_or_else(|| bad("`year` is required"))?;
+                let year = i32::try_from(year).map_err(|_| bad("year"))?;
+                cmd(
+                    C::PlanTraining { worker: self.person(a, "worker")?, program: self.program(a, "program")?, year },
+                    |u| Named::Person(PersonId(u)),
+                )
+            }
+            "show_person" => q(Query::ShowPerson { person: self.person(a, "person")? }),
+            "show_staff" => q(Query::ShowStaff { org: self.org(a, "org")? }),
+            "show_voucher" => q(Query::ShowVoucher { worker: self.person(a, "worker")? }),
+            "show_group" => q(Query::ShowGroup { group: self.group(a, "group")? }),
+            "show_program" => q(Query::ShowProgram { program: self.program(a, "program")? }),
+            "show_training" => q(Query::ShowTraining { worker: self.person(a, "worker")? }),
+            "show_notifications" => q(Query::ShowNotifications { person: self.person(a, "person")? }),
+            "report" => {
+                let metric: Metric = enum_arg(a.get("metric").ok_or_else(|| bad("`metric` is required"))?, "metric")?;
+                q(Query::Report { metric, scope: self.scope(a, "scope")? })
+            }
+            _ => Err(BuildError::Unknown),
+        }
+    }
+}
+
+enum Built {
+    Command(Command, fn(uuid::Uuid) -> Named),
+    Query(Query),
+}
+
+enum BuildError {
+    Refused(Error),
+    Unknown,
+}
+
+impl From<Error> for BuildError {
+    fn from(e: Error) -> Self {
+        BuildError::Refused(e)
+    }
+}
+
+/// The totals of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Scenario reports, in file order.
+    pub reports: Vec<ScenarioReport>,
+}
+
+impl Summary {
+    /// Scenarios that passed.
+    pub fn passed(&self) -> usize {
+        self.reports.iter().filter(|r| r.passed()).count()
+    }
+
+    /// Scenarios that failed.
+    pub fn failed(&self) -> usize {
+        self.reports.len() - self.passed()
+    }
+
+    /// The closing line: `N passed, M failed`.
+    pub fn line(&self) -> String {
+        format!("{} passed, {} failed", self.passed(), self.failed())
+    }
+}
+
+/// Parses every file under `paths` (files or folders of `.toml`), then runs them all. A file
+/// that cannot be read or parsed stops the run before anything executes.
+pub async fn run_paths(paths: &[PathBuf], storage: &StorageSpec) -> Result<Summary, ParseError> {
+    let files = collect_files(paths)?;
+    let scenarios = files.iter().map(|f| parse_file(f)).collect::<Result<Vec<_>, _>>()?;
+    let mut summary = Summary::default();
+    for (i, s) in scenarios.iter().enumerate() {
+        summary.reports.push(run_scenario(s, storage, i).await);
+    }
+    Ok(summary)
+}
+
+/// Runs one file, for tests.
+pub async fn run_file(path: &Path, storage: &StorageSpec) -> Result<ScenarioReport, ParseError> {
+    let s = parse_file(path)?;
+    Ok(run_scenario(&s, storage, 0).await)
+}

@@ -1,0 +1,8 @@
+//! kadry's integration tests: one binary (`cargo test --test it`).
+
+mod import;
+mod properties;
+mod scenarios;
+mod service;
+mod storage;
+mod world;
