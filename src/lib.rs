@@ -12,7 +12,7 @@
 pub use kadry_adapters as adapters;
 pub use kadry_core as core;
 
-pub use kadry_adapters::{CaptureNotifier, LogNotifier, MemoryStore, RandomIds, SystemClock};
+pub use kadry_adapters::{CaptureNotifier, LogNotifier, MemoryStore, RandomIds, ShiftedClock, SystemClock};
 pub use kadry_core::{
     Action, Actor, Command, Error, ErrorBody, Metric, Outcome, Query, QueryResult, Region, RegionPolicy, Result,
     ScopeRef, Service,

@@ -461,7 +461,6 @@ impl FromRequestParts<AppState> for Authed {
 
 /// The actor if a session is presented: `Actor::Anonymous` without an `Authorization` header,
 /// 401 `auth.required` for an invalid or expired token.
-#[allow(dead_code, reason = "for handlers open to anonymous callers; the auth routes need none")]
 pub struct MaybeAuthed(pub Actor);
 
 impl FromRequestParts<AppState> for MaybeAuthed {

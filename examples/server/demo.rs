@@ -175,7 +175,7 @@ pub async fn seed(service: &Service, auth: &Auth) -> kadry::Result<Option<Vec<Lo
     s.person("Иванова Мария Петровна", "teacher@demo.kadry.ru", school1, Position::Teacher, Some("math")).await?;
     s.person("Волков Пётр Андреевич", "teacher2@demo.kadry.ru", school9, Position::Teacher, Some("physics")).await?;
 
-    let today = service.policy().local_date(chrono::Utc::now());
+    let today = service.policy().local_date(service.now());
     let program = |title: &str, hours, profile: Vec<Position>| Command::SubmitProgram {
         provider,
         title: title.into(),

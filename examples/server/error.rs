@@ -65,7 +65,8 @@ impl From<kadry::Error> for ApiError {
     fn from(e: kadry::Error) -> Self {
         let code = e.code();
         let status = match code {
-            "access.denied" => StatusCode::FORBIDDEN,
+            // R-A5: an account that has not confirmed its email may not act yet.
+            "access.denied" | "account.email_unconfirmed" => StatusCode::FORBIDDEN,
             "not_found" => StatusCode::NOT_FOUND,
             "storage.conflict" | "storage.failed" => StatusCode::SERVICE_UNAVAILABLE,
             c if c.starts_with("input.") => StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,7 +8,12 @@
 //!
 //! Flags (and environment): `--bind ADDR` (`KADRY_BIND`, default `127.0.0.1:8080`; port 0 picks
 //! a free one), `--storage sqlite:PATH|postgres:URL` (`KADRY_STORAGE`, default `sqlite:kadry.db`),
-//! `--region samara|yugra|tatarstan` (`KADRY_REGION`, default `samara`), `--no-demo`.
+//! `--region samara|yugra|tatarstan` (`KADRY_REGION`, default `samara`), `--no-demo`,
+//! `--schema NAME` (`KADRY_SCHEMA`, PostgreSQL: keep kadry in its own schema of the host's
+//! database, created if missing),
+//! `--now 2025-02-03|2025-02-03T09:00:00+04:00` (`KADRY_NOW`): start the region's clock at that
+//! instant and let it run (a date means 09:00 in the region's time zone) — for sandboxes,
+//! demonstrations and end-to-end tests that must live through a group's dates.
 //! Logs go to stderr (`KADRY_LOG`, default `info`). Stdout gets the demo logins (on first
 //! start) and then the line `kadry listening on http://ADDR`.
 
@@ -22,9 +27,10 @@ mod state;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use kadry::adapters::relay::Relay;
-use kadry::core::ports::Store;
-use kadry::{LogNotifier, RandomIds, RegionPolicy, Service, SystemClock};
+use kadry::core::ports::{Clock, Store};
+use kadry::{LogNotifier, RandomIds, RegionPolicy, Service, ShiftedClock, SystemClock};
 use tokio::sync::watch;
 
 use crate::auth::{Auth, AuthDb};
@@ -35,6 +41,8 @@ struct Args {
     storage: String,
     region: String,
     demo: bool,
+    now: Option<String>,
+    schema: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
@@ -44,6 +52,8 @@ fn args() -> Result<Args, String> {
         storage: env("KADRY_STORAGE", "sqlite:kadry.db"),
         region: env("KADRY_REGION", "samara"),
         demo: true,
+        now: std::env::var("KADRY_NOW").ok(),
+        schema: std::env::var("KADRY_SCHEMA").ok(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -53,8 +63,10 @@ fn args() -> Result<Args, String> {
             "--storage" => a.storage = value("--storage")?,
             "--region" => a.region = value("--region")?,
             "--no-demo" => a.demo = false,
+            "--now" => a.now = Some(value("--now")?),
+            "--schema" => a.schema = Some(value("--schema")?),
             "-h" | "--help" => {
-                return Err("usage: server [--bind ADDR] [--storage sqlite:PATH|postgres:URL] [--region samara|yugra|tatarstan] [--no-demo]".into());
+                return Err("usage: server [--bind ADDR] [--storage sqlite:PATH|postgres:URL] [--region samara|yugra|tatarstan] [--no-demo] [--now DATE|RFC3339] [--schema NAME]".into());
             }
             other => return Err(format!("unknown flag {other}")),
         }
@@ -62,8 +74,11 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-async fn open_store(spec: &str) -> Result<(Arc<dyn Store>, AuthDb), String> {
+async fn open_store(spec: &str, schema: Option<&str>) -> Result<(Arc<dyn Store>, AuthDb), String> {
     if let Some(path) = spec.strip_prefix("sqlite:") {
+        if schema.is_some() {
+            return Err("--schema is for PostgreSQL".into());
+        }
         let store = kadry::adapters::SqliteStore::open(path).await.map_err(|e| e.to_string())?;
         let db = AuthDb::Sqlite(store.pool().clone());
         return Ok((Arc::new(store), db));
@@ -72,7 +87,11 @@ async fn open_store(spec: &str) -> Result<(Arc<dyn Store>, AuthDb), String> {
     {
         let url = spec.strip_prefix("postgres:").filter(|u| u.starts_with("postgres")).unwrap_or(spec);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let store = kadry::adapters::PgStore::open(url).await.map_err(|e| e.to_string())?;
+            let store = match schema {
+                Some(name) => kadry::adapters::PgStore::open_in_schema(url, name).await,
+                None => kadry::adapters::PgStore::open(url).await,
+            }
+            .map_err(|e| e.to_string())?;
             let db = AuthDb::Postgres(store.pool().clone());
             return Ok((Arc::new(store), db));
         }
@@ -98,9 +117,17 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> Result<(), String> {
     let args = args()?;
     let policy = RegionPolicy::preset(&args.region).ok_or_else(|| format!("unknown region {}", args.region))?;
-    let (store, auth_db) = open_store(&args.storage).await?;
+    let (store, auth_db) = open_store(&args.storage, args.schema.as_deref()).await?;
     tracing::info!(storage = %args.storage, region = %args.region, "store open, migrations applied");
-    let service = Service::new(policy, store, Arc::new(SystemClock), Arc::new(RandomIds));
+    let clock: Arc<dyn Clock> = match &args.now {
+        None => Arc::new(SystemClock),
+        Some(text) => {
+            let start = start_instant(text, &policy)?;
+            tracing::warn!(%start, "the clock starts at --now, not at the real time");
+            Arc::new(ShiftedClock::starting_at(start))
+        }
+    };
+    let service = Service::new(policy, store, clock, Arc::new(RandomIds));
     let auth = Arc::new(Auth::new(auth_db, service.clone()).await.map_err(|e| e.to_string())?);
     if args.demo {
         match demo::seed(&service, &auth).await {
@@ -125,6 +152,22 @@ async fn run() -> Result<(), String> {
     let _ = relay.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `--now`: an RFC 3339 instant, or a date meaning 09:00 in the region's time zone.
+fn start_instant(text: &str, policy: &RegionPolicy) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("--now {text:?}: use YYYY-MM-DD or an RFC 3339 instant"))?;
+    let local = date.and_hms_opt(9, 0, 0).ok_or("--now: no such time")?;
+    policy
+        .time_zone
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| format!("--now {text:?}: not a time in {}", policy.time_zone))
 }
 
 async fn shutdown() {

@@ -1,7 +1,8 @@
 //! # kadry-adapters
 //!
 //! Adapters for kadry's ports: the in-memory store ([`MemoryStore`]), notifiers
-//! ([`LogNotifier`], [`CaptureNotifier`]), the system clock and random ids. SQLite and
+//! ([`LogNotifier`], [`CaptureNotifier`]), the system clock ([`SystemClock`], [`ShiftedClock`]) and
+//! random ids. SQLite and
 //! PostgreSQL stores follow behind features.
 
 pub mod memory;
@@ -34,6 +35,27 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that starts at a chosen instant and runs forward in real time: for training
+/// sandboxes, demonstrations and end-to-end tests that must live through a planning window or
+/// a group's end date (the example server's `--now`).
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: chrono::TimeDelta,
+}
+
+impl ShiftedClock {
+    /// A clock showing `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        ShiftedClock { offset: start - Utc::now() }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 /// Random (v4) ids.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RandomIds;
@@ -41,5 +63,20 @@ pub struct RandomIds;
 impl IdSource for RandomIds {
     fn next_id(&self) -> uuid::Uuid {
         uuid::Uuid::new_v4()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_clock_starts_where_asked_and_runs_forward() {
+        let start = Utc::now() - chrono::TimeDelta::days(600);
+        let clock = ShiftedClock::starting_at(start);
+        let first = clock.now();
+        assert!((first - start).num_seconds().abs() < 5, "{first} vs {start}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(clock.now() > first, "it runs forward");
     }
 }

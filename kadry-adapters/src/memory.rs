@@ -331,6 +331,18 @@ impl Tx for MemoryTx {
     async fn group(&mut self, id: GroupId) -> Result<Option<Group>> {
         Ok(self.state.groups.get(&id).cloned())
     }
+    async fn territories(&mut self) -> Result<Vec<Territory>> {
+        Ok(self.state.territories.values().cloned().collect())
+    }
+    async fn orgs(&mut self) -> Result<Vec<Organisation>> {
+        Ok(self.state.orgs.values().cloned().collect())
+    }
+    async fn programs(&mut self) -> Result<Vec<Program>> {
+        Ok(self.state.programs.values().cloned().collect())
+    }
+    async fn program_groups(&mut self, program: ProgramId) -> Result<Vec<Group>> {
+        Ok(self.state.groups.values().filter(|g| g.program == program).cloned().collect())
+    }
     async fn group_enrollments(&mut self, group: GroupId) -> Result<Vec<Enrollment>> {
         Ok(Self::by_ids(self.state.group_enrollments.get(&group), &self.state.enrollments))
     }

@@ -144,6 +144,12 @@ macro_rules! sql_tx {
                 rows.iter().map(|(d,)| super::decode(d)).collect()
             }
 
+            async fn all_docs<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str) -> Result<Vec<T>> {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as(sql).fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                rows.iter().map(|(d,)| super::decode(d)).collect()
+            }
+
             async fn doc<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str, key: String) -> Result<Option<T>> {
                 let row: Option<(String,)> =
                     sqlx::query_as(sql).bind(key).fetch_optional(&mut *self.tx).await.map_err(super::map_err)?;
@@ -240,6 +246,29 @@ macro_rules! sql_tx {
                     Ok(g)
                 })
                 .transpose()
+            }
+            async fn territories(&mut self) -> Result<Vec<Territory>> {
+                self.all_docs("SELECT doc FROM kadry_territories").await
+            }
+            async fn orgs(&mut self) -> Result<Vec<Organisation>> {
+                self.all_docs("SELECT doc FROM kadry_orgs").await
+            }
+            async fn programs(&mut self) -> Result<Vec<Program>> {
+                self.all_docs("SELECT doc FROM kadry_programs").await
+            }
+            async fn program_groups(&mut self, program: ProgramId) -> Result<Vec<Group>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as("SELECT doc, taken FROM kadry_groups WHERE program = $1")
+                    .bind(program.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                rows.iter()
+                    .map(|(doc, taken)| {
+                        let mut g: Group = super::decode(doc)?;
+                        g.taken = u32::try_from(*taken).unwrap_or(0);
+                        Ok(g)
+                    })
+                    .collect()
             }
             async fn group_enrollments(&mut self, group: GroupId) -> Result<Vec<Enrollment>> {
                 self.docs("SELECT doc FROM kadry_enrollments WHERE grp = $1 ORDER BY seq", group.to_string()).await

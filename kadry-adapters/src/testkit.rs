@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use kadry_core::command::{Command, ScopeRef};
+use kadry_core::command::{Command, Query, QueryResult, ScopeRef};
 use kadry_core::error::Error;
 use kadry_core::ids::*;
 use kadry_core::model::*;
@@ -500,8 +500,71 @@ pub async fn check_crash_between_commit_and_delivery(store: Arc<dyn Store>) {
     assert_eq!((delivered[0].0.person, delivered[0].0.kind), (w, NotificationKind::VoucherApproved));
 }
 
+/// The catalogue reads every program and a program's groups with their taken seats; the
+/// service shows approved programs only, by title, with groups by start date (R-P2, R-G4).
+pub async fn check_catalogue(store: Arc<dyn Store>) {
+    let f = Fixture::build(store.clone(), 1, 1).await;
+    let draft = Command::SubmitProgram {
+        provider: f.provider,
+        title: "Черновик".into(),
+        hours: 16,
+        annotation: None,
+        positions: Audience::All,
+        profile_for: Audience::Only(vec![]),
+        org_kinds: Audience::All,
+        subjects: Audience::All,
+        year: None,
+    };
+    let draft = ProgramId(created(&f.service, f.kurator, draft).await);
+    let later = f.group(0, NaiveDate::from_ymd_opt(2025, 4, 1).expect("date"), 5, Funding::State).await;
+    let sooner = f.group(0, NaiveDate::from_ymd_opt(2025, 2, 1).expect("date"), 5, Funding::State).await;
+    let other = f.group(2, NaiveDate::from_ymd_opt(2025, 3, 1).expect("date"), 5, Funding::State).await;
+    ok(&f.service, f.workers[0], Command::Enroll { worker: f.workers[0], group: sooner }).await;
+
+    let mut tx = store.read().await.expect("read");
+    let mut all: Vec<ProgramId> = tx.programs().await.expect("programs").iter().map(|p| p.id).collect();
+    all.sort();
+    let mut expected = f.programs.clone();
+    expected.push(draft);
+    expected.sort();
+    assert_eq!(all, expected, "catalogue: programs() returns every program");
+    let mut groups = tx.program_groups(f.programs[0]).await.expect("groups");
+    groups.sort_by_key(|g| g.starts);
+    assert_eq!(groups.iter().map(|g| g.id).collect::<Vec<_>>(), [sooner, later], "catalogue: a program's groups");
+    assert_eq!(groups.iter().map(|g| g.taken).collect::<Vec<_>>(), [1, 0], "catalogue: taken seats");
+    assert!(tx.program_groups(draft).await.expect("groups").is_empty(), "catalogue: no groups");
+    drop(tx);
+
+    let worker = Actor::Person(f.workers[0]);
+    let view = async |open_only| match f.service.query(worker, Query::Catalogue { provider: None, open_only }).await {
+        Ok(QueryResult::Catalogue(c)) => c,
+        other => panic!("catalogue: {other:?}"),
+    };
+    let c = view(true).await;
+    let titles: Vec<&str> = c.programs.iter().map(|e| e.program.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Методика математики", "Обновлённые ФГОС", "Психология для всех"],
+        "catalogue: approved, by title"
+    );
+    let first: Vec<(GroupId, u32)> = c.programs[0].groups.iter().map(|g| (g.id, g.seats_left)).collect();
+    assert_eq!(first, [(sooner, 4), (later, 5)], "catalogue: groups by start date with seats left");
+    assert_eq!(c.programs[1].groups.iter().map(|g| g.id).collect::<Vec<_>>(), [other]);
+
+    f.clock.set(noon(2025, 2, 10));
+    let c = view(true).await;
+    assert_eq!(
+        c.programs[0].groups.iter().map(|g| g.id).collect::<Vec<_>>(),
+        [later],
+        "catalogue: started ones drop out"
+    );
+    let c = view(false).await;
+    assert_eq!(c.programs[0].groups.len(), 2, "catalogue: all=true keeps them");
+}
+
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 8] = [
+pub const CHECKS: [&str; 9] = [
+    "catalogue",
     "unit_of_work",
     "constraints",
     "history",
@@ -521,6 +584,7 @@ where
     for name in CHECKS {
         let store = make(name).await;
         match name {
+            "catalogue" => check_catalogue(store).await,
             "unit_of_work" => check_unit_of_work(store).await,
             "constraints" => check_constraints(store).await,
             "history" => check_history(store).await,

@@ -64,6 +64,7 @@ pub enum Action {
     ShowVoucher,
     ShowGroup,
     ShowProgram,
+    ShowDirectory,
     ShowTraining,
     ShowNotifications,
     Report,
@@ -71,7 +72,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::RegisterTerritory,
         Action::RegisterOrg,
         Action::ReorganizeOrg,
@@ -106,6 +107,7 @@ impl Action {
         Action::ShowVoucher,
         Action::ShowGroup,
         Action::ShowProgram,
+        Action::ShowDirectory,
         Action::ShowTraining,
         Action::ShowNotifications,
         Action::Report,
@@ -120,6 +122,7 @@ impl Action {
                 | Action::ShowVoucher
                 | Action::ShowGroup
                 | Action::ShowProgram
+                | Action::ShowDirectory
                 | Action::ShowTraining
                 | Action::ShowNotifications
                 | Action::Report
@@ -128,7 +131,13 @@ impl Action {
 
     /// Whether every person may run it (programs and groups are visible to every person).
     pub fn is_public(self) -> bool {
-        matches!(self, Action::ShowGroup | Action::ShowProgram)
+        matches!(self, Action::ShowGroup | Action::ShowProgram | Action::ShowDirectory)
+    }
+
+    /// Whether somebody without an account may run it: registering themself, and reading the
+    /// directory of territories and organisations they register at.
+    pub fn is_anonymous(self) -> bool {
+        matches!(self, Action::RegisterPerson | Action::ShowDirectory)
     }
 }
 
@@ -167,7 +176,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         }
         // R-R1
         A::ShowStaff | A::Report => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
-        A::ShowGroup | A::ShowProgram => &Role::ALL,
+        A::ShowGroup | A::ShowProgram | A::ShowDirectory => &Role::ALL,
     }
 }
 
@@ -262,7 +271,7 @@ pub struct ActorInfo<'a> {
 pub fn authorize(info: &ActorInfo<'_>, action: Action, target: &Target) -> Result<()> {
     match info.actor {
         Actor::Anonymous => {
-            return if action == Action::RegisterPerson {
+            return if action.is_anonymous() {
                 Ok(())
             } else {
                 Err(Error::AccessDenied(format!("{action:?} needs an account")))

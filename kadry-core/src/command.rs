@@ -426,6 +426,19 @@ pub enum Query {
         /// The program.
         program: ProgramId,
     },
+    /// The directory of territories and open organisations (for registration and choosing a
+    /// workplace); readable without an account.
+    Directory {
+        /// Only this territory's organisations.
+        territory: Option<TerritoryId>,
+    },
+    /// The catalogue (R-P2): approved programs with their groups, for choosing a course.
+    Catalogue {
+        /// Only this provider's programs.
+        provider: Option<OrgId>,
+        /// Only groups still recruiting (R-G4); otherwise every group, past ones included.
+        open_only: bool,
+    },
     /// A worker's training history.
     ShowTraining {
         /// The worker.
@@ -454,6 +467,8 @@ impl Query {
             Query::ShowVoucher { .. } => "show_voucher",
             Query::ShowGroup { .. } => "show_group",
             Query::ShowProgram { .. } => "show_program",
+            Query::Catalogue { .. } => "catalogue",
+            Query::Directory { .. } => "directory",
             Query::ShowTraining { .. } => "show_training",
             Query::ShowNotifications { .. } => "show_notifications",
             Query::Report { .. } => "report",
@@ -588,6 +603,35 @@ pub struct ProgramView {
     pub program: Program,
 }
 
+/// The directory: territories and open organisations, each by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DirectoryView {
+    /// Territories.
+    pub territories: Vec<Territory>,
+    /// Organisations not closed by a reorganisation.
+    pub orgs: Vec<Organisation>,
+}
+
+/// The catalogue: approved programs, by title, each with its groups by start date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CatalogueView {
+    /// The programs.
+    pub programs: Vec<CatalogueEntry>,
+}
+
+/// One program of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CatalogueEntry {
+    /// The program.
+    #[serde(flatten)]
+    pub program: Program,
+    /// Its groups, earliest first.
+    pub groups: Vec<GroupView>,
+}
+
 /// A worker's training history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -641,6 +685,10 @@ pub enum QueryResult {
     Group(GroupView),
     /// `show_program`.
     Program(ProgramView),
+    /// `catalogue`.
+    Catalogue(CatalogueView),
+    /// `directory`.
+    Directory(DirectoryView),
     /// `show_training`.
     Training(TrainingView),
     /// `show_notifications`.

@@ -163,6 +163,14 @@ pub trait Tx: Send {
     async fn program(&mut self, id: ProgramId) -> Result<Option<Program>>;
     /// A group.
     async fn group(&mut self, id: GroupId) -> Result<Option<Group>>;
+    /// Every territory, in no particular order.
+    async fn territories(&mut self) -> Result<Vec<Territory>>;
+    /// Every organisation, closed ones included, in no particular order.
+    async fn orgs(&mut self) -> Result<Vec<Organisation>>;
+    /// Every program, in no particular order (the catalogue; hundreds a year, not millions).
+    async fn programs(&mut self) -> Result<Vec<Program>>;
+    /// A program's groups, in no particular order.
+    async fn program_groups(&mut self, program: ProgramId) -> Result<Vec<Group>>;
     /// A group's enrolments, in enrolment order.
     async fn group_enrollments(&mut self, group: GroupId) -> Result<Vec<Enrollment>>;
     /// A person's enrolments, in enrolment order.

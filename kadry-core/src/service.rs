@@ -59,6 +59,11 @@ impl Service {
         &self.policy
     }
 
+    /// What the service's clock shows now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -273,6 +278,31 @@ impl Service {
 
     async fn person_or_nf(tx: &mut dyn Tx, id: PersonId) -> Result<Person> {
         tx.person(id).await?.ok_or_else(|| nf("person"))
+    }
+
+    /// A group as shown: seats held, of them confirmed, and its status `today`.
+    async fn group_view(tx: &mut dyn Tx, g: Group, title: String, today: NaiveDate) -> Result<GroupView> {
+        let seated: Vec<Enrollment> = tx
+            .group_enrollments(g.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.status == EnrollmentStatus::Enrolled || (g.completed_on.is_some() && e.status.holds_blocks()))
+            .collect();
+        let confirmed = seated.iter().filter(|e| e.confirmed).count() as u32;
+        Ok(GroupView {
+            id: g.id,
+            program: g.program,
+            title,
+            status: g.status(today),
+            starts: g.starts,
+            ends: g.ends,
+            place: g.place,
+            funding: g.funding,
+            enrolled: g.taken,
+            confirmed,
+            capacity: g.capacity,
+            seats_left: g.capacity.saturating_sub(g.taken),
+        })
     }
 
     async fn org_ref(tx: &mut dyn Tx, org: OrgId) -> Result<OrgRef> {
@@ -774,29 +804,42 @@ impl Service {
                 Self::authorize(tx, actor, Action::ShowGroup, &Target::region()).await?;
                 let g = tx.group(group).await?.ok_or_else(|| nf("group"))?;
                 let title = tx.program(g.program).await?.map(|p| p.title).unwrap_or_default();
-                let seated: Vec<Enrollment> = tx
-                    .group_enrollments(group)
+                QueryResult::Group(Self::group_view(tx, g, title, today).await?)
+            }
+            Query::Directory { territory } => {
+                Self::authorize(tx, actor, Action::ShowDirectory, &Target::region()).await?;
+                let mut territories = tx.territories().await?;
+                territories.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+                let mut orgs: Vec<Organisation> = tx
+                    .orgs()
                     .await?
                     .into_iter()
-                    .filter(|e| {
-                        e.status == EnrollmentStatus::Enrolled || (g.completed_on.is_some() && e.status.holds_blocks())
-                    })
+                    .filter(|o| o.closed_on.is_none() && territory.is_none_or(|t| o.territory == t))
                     .collect();
-                let confirmed = seated.iter().filter(|e| e.confirmed).count() as u32;
-                QueryResult::Group(GroupView {
-                    id: g.id,
-                    program: g.program,
-                    title,
-                    status: g.status(today),
-                    starts: g.starts,
-                    ends: g.ends,
-                    place: g.place.clone(),
-                    funding: g.funding,
-                    enrolled: g.taken,
-                    confirmed,
-                    capacity: g.capacity,
-                    seats_left: g.capacity.saturating_sub(g.taken),
-                })
+                orgs.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+                QueryResult::Directory(DirectoryView { territories, orgs })
+            }
+            Query::Catalogue { provider, open_only } => {
+                Self::authorize(tx, actor, Action::ShowProgram, &Target::region()).await?;
+                let mut programs: Vec<Program> = tx
+                    .programs()
+                    .await?
+                    .into_iter()
+                    .filter(|p| p.status == ProgramStatus::Approved && provider.is_none_or(|o| p.provider == o))
+                    .collect();
+                programs.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
+                let mut entries = Vec::with_capacity(programs.len());
+                for p in programs {
+                    let mut groups = Vec::new();
+                    for g in tx.program_groups(p.id).await? {
+                        if !open_only || g.status(today) == GroupStatus::Recruiting {
+                            groups.push(Self::group_view(tx, g, p.title.clone(), today).await?);
+                        }
+                    }
+                    groups.sort_by(|a, b| a.starts.cmp(&b.starts).then(a.id.cmp(&b.id)));
+                    entries.push(CatalogueEntry { program: p, groups });
+                }
+                QueryResult::Catalogue(CatalogueView { programs: entries })
             }
             Query::ShowProgram { program } => {
                 Self::authorize(tx, actor, Action::ShowProgram, &Target::region()).await?;

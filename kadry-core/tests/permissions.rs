@@ -46,6 +46,7 @@ const TABLE: &[(Action, &str)] = &[
     (Action::ShowVoucher, "WRHTMO"),
     (Action::ShowGroup, "*"),
     (Action::ShowProgram, "*"),
+    (Action::ShowDirectory, "*"),
     (Action::ShowTraining, "WRHTMO"),
     (Action::ShowNotifications, "WRHTMO"),
     (Action::Report, "RHTMO"),
@@ -226,7 +227,8 @@ fn anonymous_and_system_actors() {
     for action in Action::ALL {
         let anon =
             authorize(&ActorInfo { actor: Actor::Anonymous, person: None, grants: &[] }, action, &Target::region());
-        assert_eq!(anon.is_ok(), action == Action::RegisterPerson, "{action:?}");
+        let anonymous_ok = matches!(action, Action::RegisterPerson | Action::ShowDirectory);
+        assert_eq!(anon.is_ok(), anonymous_ok, "{action:?}");
         let sys = authorize(&ActorInfo { actor: Actor::System, person: None, grants: &[] }, action, &Target::region());
         assert_eq!(sys.is_ok(), action.is_query(), "{action:?}");
     }

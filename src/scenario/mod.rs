@@ -348,6 +348,14 @@ impl Runner {
         self.resolve(a, k, "an organisation", |n| if let Named::Org(id) = n { Some(id) } else { None }, OrgId)
     }
 
+    fn opt_org(&self, a: &Args, k: &str) -> Result<Option<OrgId>, Error> {
+        if a.contains_key(k) { self.org(a, k).map(Some) } else { Ok(None) }
+    }
+
+    fn opt_territory(&self, a: &Args, k: &str) -> Result<Option<TerritoryId>, Error> {
+        if a.contains_key(k) { self.territory(a, k).map(Some) } else { Ok(None) }
+    }
+
     fn territory(&self, a: &Args, k: &str) -> Result<TerritoryId, Error> {
         self.resolve(a, k, "a territory", |n| if let Named::Territory(id) = n { Some(id) } else { None }, TerritoryId)
     }
@@ -616,6 +624,11 @@ impl Runner {
             "show_voucher" => q(Query::ShowVoucher { worker: self.person(a, "worker")? }),
             "show_group" => q(Query::ShowGroup { group: self.group(a, "group")? }),
             "show_program" => q(Query::ShowProgram { program: self.program(a, "program")? }),
+            "directory" => q(Query::Directory { territory: self.opt_territory(a, "territory")? }),
+            "catalogue" => q(Query::Catalogue {
+                provider: self.opt_org(a, "provider")?,
+                open_only: !opt_bool(a, "all")?.unwrap_or(false),
+            }),
             "show_training" => q(Query::ShowTraining { worker: self.person(a, "worker")? }),
             "show_notifications" => q(Query::ShowNotifications { person: self.person(a, "person")? }),
             "report" => {

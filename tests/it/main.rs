@@ -3,6 +3,7 @@
 mod import;
 mod properties;
 mod scenarios;
+mod server;
 mod service;
 mod storage;
 mod world;

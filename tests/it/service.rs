@@ -106,6 +106,10 @@ failing_tx! {
         vouchers(person: PersonId) -> Vec<Voucher>;
         program(id: ProgramId) -> Option<Program>;
         group(id: GroupId) -> Option<Group>;
+        territories() -> Vec<Territory>;
+        orgs() -> Vec<Organisation>;
+        programs() -> Vec<Program>;
+        program_groups(program: ProgramId) -> Vec<Group>;
         group_enrollments(group: GroupId) -> Vec<Enrollment>;
         person_enrollments(person: PersonId) -> Vec<Enrollment>;
         trainings(person: PersonId) -> Vec<TrainingRecord>;

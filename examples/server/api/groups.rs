@@ -3,24 +3,24 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use kadry::core::command::{GroupView, ProgramView};
+use kadry::core::command::{CatalogueView, GroupView, ProgramView};
 use kadry::core::ids::{GroupId, OrgId, PersonId, ProgramId};
 use kadry::core::model::{Audience, Funding, OrgKind, Position};
 use kadry::{Command, Query};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::dto::{OrAll, audience, text_audience};
 use super::{ApiPath, CommandErrors, CreatedResponse, QueryErrors, ask, create, run, view};
 use crate::auth::Authed;
-use crate::error::{ApiJson, ApiResult};
+use crate::error::{ApiJson, ApiQuery, ApiResult};
 use crate::state::AppState;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(submit_program))
+        .routes(routes!(catalogue, submit_program))
         .routes(routes!(show_program))
         .routes(routes!(approve_program))
         .routes(routes!(open_group))
@@ -28,6 +28,36 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enroll))
         .routes(routes!(confirm_enrollment, remove_from_group))
         .routes(routes!(complete_group))
+}
+
+/// The catalogue's filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogueFilter {
+    /// Only this provider's programs.
+    pub provider: Option<OrgId>,
+    /// Also groups no longer recruiting (started, finished, completed); only open ones when absent.
+    pub all: Option<bool>,
+}
+
+/// The catalogue (R-P2): approved programs by title, each with its groups by start date — what a
+/// worker chooses a course from.
+///
+/// Actor: any person.
+#[utoipa::path(
+    get, path = "/api/v1/programs", tag = "programs",
+    params(CatalogueFilter),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The catalogue", body = CatalogueView), QueryErrors)
+)]
+async fn catalogue(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    ApiQuery(f): ApiQuery<CatalogueFilter>,
+) -> ApiResult<axum::Json<CatalogueView>> {
+    let q = Query::Catalogue { provider: f.provider, open_only: !f.all.unwrap_or(false) };
+    view!(ask(&state, actor, q).await?, Catalogue)
 }
 
 /// A new program. Audience lists: `["all"]` matches every value; an empty list matches none.

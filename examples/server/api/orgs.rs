@@ -2,26 +2,54 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use kadry::core::command::StaffView;
+use kadry::core::command::{DirectoryView, StaffView};
 use kadry::core::ids::{OrgId, TerritoryId};
 use kadry::core::model::{License, OrgKind, Ownership};
 use kadry::{Command, Query};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiPath, CommandErrors, CreatedResponse, QueryErrors, ask, create, run, view};
-use crate::auth::Authed;
-use crate::error::{ApiJson, ApiResult};
+use crate::auth::{Authed, MaybeAuthed};
+use crate::error::{ApiJson, ApiQuery, ApiResult};
 use crate::state::AppState;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(directory))
         .routes(routes!(register_territory))
         .routes(routes!(register_org))
         .routes(routes!(reorganize_org))
         .routes(routes!(show_staff))
+}
+
+/// The directory's filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryFilter {
+    /// Only this territory's organisations.
+    pub territory: Option<TerritoryId>,
+}
+
+/// The directory: territories and open organisations by name — what a worker registers at
+/// (`org` of `/api/v1/auth/register`) and what an operator picks from.
+///
+/// Actor: anybody, with or without a session.
+#[utoipa::path(
+    get, path = "/api/v1/directory", tag = "orgs",
+    params(DirectoryFilter),
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "The directory", body = DirectoryView), QueryErrors)
+)]
+async fn directory(
+    State(state): State<AppState>,
+    MaybeAuthed(actor): MaybeAuthed,
+    ApiQuery(f): ApiQuery<DirectoryFilter>,
+) -> ApiResult<axum::Json<DirectoryView>> {
+    view!(ask(&state, actor, Query::Directory { territory: f.territory }).await?, Directory)
 }
 
 /// A new territory.
