@@ -123,6 +123,174 @@ fn group_rows(
         .collect()
 }
 
+/// What [`kadry_core::ports::Tx::prefetch`] fetched: raw documents by key, read once and
+/// decoded on use. Emptied by every applied change, so it never outlives what it mirrors.
+#[derive(Default)]
+struct ReadCache {
+    persons: std::collections::HashMap<String, Option<String>>,
+    grants: std::collections::HashMap<String, Vec<String>>,
+    employments: std::collections::HashMap<String, Vec<String>>,
+    vouchers: std::collections::HashMap<String, Vec<String>>,
+    enrollments: std::collections::HashMap<String, Vec<String>>,
+    groups: std::collections::HashMap<String, Option<(String, i64)>>,
+    programs: std::collections::HashMap<String, String>,
+    orgs: std::collections::HashMap<String, String>,
+}
+
+impl ReadCache {
+    fn clear(&mut self) {
+        *self = ReadCache::default();
+    }
+
+    /// One `UNION ALL` statement for `reads` (rows: kind, key, order, doc, taken) and its
+    /// bound values, in placeholder order; `None` when everything is cached already.
+    fn statement(&self, reads: &[kadry_core::ports::Read]) -> Option<(String, Vec<String>)> {
+        use kadry_core::ports::Read;
+        let mut parts: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        let mut part = |binds: &mut Vec<String>, key: String, sql: &str| {
+            binds.push(key);
+            parts.push(sql.replace("$k", &format!("${}", binds.len())));
+        };
+        const PERSON: &str =
+            "SELECT 'p', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_persons WHERE id = $k";
+        let mut seen = std::collections::HashSet::new();
+        for read in reads {
+            if !seen.insert(*read) {
+                continue;
+            }
+            match read {
+                Read::Actor(p) => {
+                    let k = p.to_string();
+                    if !self.persons.contains_key(&k) {
+                        part(&mut binds, k.clone(), PERSON);
+                    }
+                    if !self.grants.contains_key(&k) {
+                        part(
+                            &mut binds,
+                            k,
+                            "SELECT 'g', person, ROW_NUMBER() OVER (ORDER BY role, scope), doc, CAST(0 AS BIGINT) \
+                             FROM kadry_grants WHERE person = $k",
+                        );
+                    }
+                }
+                Read::Worker(p) => {
+                    let k = p.to_string();
+                    if !self.persons.contains_key(&k) {
+                        part(&mut binds, k.clone(), PERSON);
+                    }
+                    if !self.employments.contains_key(&k) {
+                        part(
+                            &mut binds,
+                            k.clone(),
+                            "SELECT 'e', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_employments WHERE person = $k",
+                        );
+                        part(
+                            &mut binds,
+                            k.clone(),
+                            "SELECT 'o', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_orgs \
+                             WHERE id IN (SELECT org FROM kadry_employments WHERE person = $k)",
+                        );
+                    }
+                    if !self.vouchers.contains_key(&k) {
+                        part(
+                            &mut binds,
+                            k.clone(),
+                            "SELECT 'v', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_vouchers WHERE person = $k",
+                        );
+                    }
+                    if !self.enrollments.contains_key(&k) {
+                        part(
+                            &mut binds,
+                            k,
+                            "SELECT 'n', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_enrollments WHERE person = $k",
+                        );
+                    }
+                }
+                Read::Group(g) => {
+                    let k = g.to_string();
+                    if !self.groups.contains_key(&k) {
+                        part(
+                            &mut binds,
+                            k.clone(),
+                            "SELECT 'G', id, CAST(0 AS BIGINT), doc, taken FROM kadry_groups WHERE id = $k",
+                        );
+                        part(
+                            &mut binds,
+                            k.clone(),
+                            "SELECT 'r', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_programs \
+                             WHERE id IN (SELECT program FROM kadry_groups WHERE id = $k)",
+                        );
+                        part(
+                            &mut binds,
+                            k,
+                            "SELECT 'o', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_orgs \
+                             WHERE id IN (SELECT provider FROM kadry_groups WHERE id = $k)",
+                        );
+                    }
+                }
+            }
+        }
+        (!parts.is_empty()).then(|| (parts.join(" UNION ALL "), binds))
+    }
+
+    /// Files the rows of [`ReadCache::statement`], marking every requested key as fetched
+    /// (an absent row is an answer too).
+    fn fill(&mut self, reads: &[kadry_core::ports::Read], mut rows: Vec<(String, String, i64, String, i64)>) {
+        use kadry_core::ports::Read;
+        for read in reads {
+            match read {
+                Read::Actor(p) => {
+                    let k = p.to_string();
+                    self.persons.entry(k.clone()).or_insert(None);
+                    self.grants.entry(k).or_default();
+                }
+                Read::Worker(p) => {
+                    let k = p.to_string();
+                    self.persons.entry(k.clone()).or_insert(None);
+                    self.employments.entry(k.clone()).or_default();
+                    self.vouchers.entry(k.clone()).or_default();
+                    self.enrollments.entry(k).or_default();
+                }
+                Read::Group(g) => {
+                    self.groups.entry(g.to_string()).or_insert(None);
+                }
+            }
+        }
+        rows.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        for (kind, key, _, doc, taken) in rows {
+            match kind.as_str() {
+                "p" => {
+                    self.persons.insert(key, Some(doc));
+                }
+                "g" => self.grants.entry(key).or_default().push(doc),
+                "e" => self.employments.entry(key).or_default().push(doc),
+                "v" => self.vouchers.entry(key).or_default().push(doc),
+                "n" => self.enrollments.entry(key).or_default().push(doc),
+                "G" => {
+                    self.groups.insert(key, Some((doc, taken)));
+                }
+                "r" => {
+                    self.programs.insert(key, doc);
+                }
+                _ => {
+                    self.orgs.insert(key, doc);
+                }
+            }
+        }
+    }
+}
+
+fn decode_all<T: DeserializeOwned>(docs: &[String]) -> Result<Vec<T>> {
+    docs.iter().map(|d| decode(d)).collect()
+}
+
+fn group_of(doc: &str, taken: i64) -> Result<Group> {
+    let mut g: Group = decode(doc)?;
+    g.taken = u32::try_from(taken).unwrap_or(0);
+    Ok(g)
+}
+
 macro_rules! sql_tx {
     (
         db: $Db:ty,
@@ -135,6 +303,7 @@ macro_rules! sql_tx {
         pub struct $Tx {
             tx: sqlx::Transaction<'static, $Db>,
             write: bool,
+            cache: super::ReadCache,
         }
 
         impl $Tx {
@@ -189,13 +358,32 @@ macro_rules! sql_tx {
                 }
                 Ok(())
             }
+            async fn prefetch(&mut self, reads: &[kadry_core::ports::Read]) -> Result<()> {
+                let Some((sql, binds)) = self.cache.statement(reads) else {
+                    return Ok(());
+                };
+                // Built only from kadry's own static fragments; values are bound.
+                let mut q = sqlx::query_as::<_, (String, String, i64, String, i64)>(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                self.cache.fill(reads, rows);
+                Ok(())
+            }
             async fn territory(&mut self, id: TerritoryId) -> Result<Option<Territory>> {
                 self.doc("SELECT doc FROM kadry_territories WHERE id = $1", id.to_string()).await
             }
             async fn org(&mut self, id: OrgId) -> Result<Option<Organisation>> {
+                if let Some(d) = self.cache.orgs.get(&id.to_string()) {
+                    return super::decode(d).map(Some);
+                }
                 self.doc("SELECT doc FROM kadry_orgs WHERE id = $1", id.to_string()).await
             }
             async fn person(&mut self, id: PersonId) -> Result<Option<Person>> {
+                if let Some(d) = self.cache.persons.get(&id.to_string()) {
+                    return d.as_deref().map(super::decode).transpose();
+                }
                 self.doc("SELECT doc FROM kadry_persons WHERE id = $1", id.to_string()).await
             }
             async fn person_by_email(&mut self, key: &str) -> Result<Option<Person>> {
@@ -205,6 +393,9 @@ macro_rules! sql_tx {
                 self.doc("SELECT doc FROM kadry_persons WHERE snils = $1", digits.to_string()).await
             }
             async fn grants(&mut self, person: PersonId) -> Result<Vec<RoleGrant>> {
+                if let Some(d) = self.cache.grants.get(&person.to_string()) {
+                    return super::decode_all(d);
+                }
                 self.docs("SELECT doc FROM kadry_grants WHERE person = $1 ORDER BY role, scope", person.to_string()).await
             }
             async fn role_exists(&mut self, role: Role) -> Result<bool> {
@@ -219,6 +410,9 @@ macro_rules! sql_tx {
                 self.docs("SELECT doc FROM kadry_role_requests WHERE person = $1 ORDER BY role", person.to_string()).await
             }
             async fn employments(&mut self, person: PersonId) -> Result<Vec<Employment>> {
+                if let Some(d) = self.cache.employments.get(&person.to_string()) {
+                    return super::decode_all(d);
+                }
                 self.docs("SELECT doc FROM kadry_employments WHERE person = $1 ORDER BY seq", person.to_string()).await
             }
             async fn staff(&mut self, org: OrgId) -> Result<Vec<Employment>> {
@@ -229,12 +423,21 @@ macro_rules! sql_tx {
                 .await
             }
             async fn vouchers(&mut self, person: PersonId) -> Result<Vec<Voucher>> {
+                if let Some(d) = self.cache.vouchers.get(&person.to_string()) {
+                    return super::decode_all(d);
+                }
                 self.docs("SELECT doc FROM kadry_vouchers WHERE person = $1 ORDER BY seq", person.to_string()).await
             }
             async fn program(&mut self, id: ProgramId) -> Result<Option<Program>> {
+                if let Some(d) = self.cache.programs.get(&id.to_string()) {
+                    return super::decode(d).map(Some);
+                }
                 self.doc("SELECT doc FROM kadry_programs WHERE id = $1", id.to_string()).await
             }
             async fn group(&mut self, id: GroupId) -> Result<Option<Group>> {
+                if let Some(cached) = self.cache.groups.get(&id.to_string()) {
+                    return cached.as_ref().map(|(d, taken)| super::group_of(d, *taken)).transpose();
+                }
                 let row: Option<(String, i64)> = sqlx::query_as("SELECT doc, taken FROM kadry_groups WHERE id = $1")
                     .bind(id.to_string())
                     .fetch_optional(&mut *self.tx)
@@ -274,6 +477,9 @@ macro_rules! sql_tx {
                 self.docs("SELECT doc FROM kadry_enrollments WHERE grp = $1 ORDER BY seq", group.to_string()).await
             }
             async fn person_enrollments(&mut self, person: PersonId) -> Result<Vec<Enrollment>> {
+                if let Some(d) = self.cache.enrollments.get(&person.to_string()) {
+                    return super::decode_all(d);
+                }
                 self.docs("SELECT doc FROM kadry_enrollments WHERE person = $1 ORDER BY seq", person.to_string()).await
             }
             async fn trainings(&mut self, person: PersonId) -> Result<Vec<TrainingRecord>> {
@@ -386,6 +592,7 @@ macro_rules! sql_tx {
                 if !self.write {
                     return Err(Error::Storage("a read-only unit of work cannot change state".into()));
                 }
+                self.cache.clear();
                 match change {
                     Change::PutTerritory(t) => {
                         let doc = super::encode(&t)?;
@@ -720,11 +927,11 @@ pub mod sqlite {
     impl Store for SqliteStore {
         async fn begin(&self) -> Result<Box<dyn Tx>> {
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(super::map_err)?;
-            Ok(Box::new(SqliteTx { tx, write: true }))
+            Ok(Box::new(SqliteTx { tx, write: true, cache: Default::default() }))
         }
         async fn read(&self) -> Result<Box<dyn Tx>> {
             let tx = self.pool.begin().await.map_err(super::map_err)?;
-            Ok(Box::new(SqliteTx { tx, write: false }))
+            Ok(Box::new(SqliteTx { tx, write: false, cache: Default::default() }))
         }
     }
 }
@@ -809,7 +1016,7 @@ pub mod postgres {
     impl Store for PgStore {
         async fn begin(&self) -> Result<Box<dyn Tx>> {
             let tx = self.pool.begin().await.map_err(super::map_err)?;
-            Ok(Box::new(PgTx { tx, write: true }))
+            Ok(Box::new(PgTx { tx, write: true, cache: Default::default() }))
         }
         async fn read(&self) -> Result<Box<dyn Tx>> {
             let tx = self
@@ -817,7 +1024,7 @@ pub mod postgres {
                 .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await
                 .map_err(super::map_err)?;
-            Ok(Box::new(PgTx { tx, write: false }))
+            Ok(Box::new(PgTx { tx, write: false, cache: Default::default() }))
         }
     }
 }

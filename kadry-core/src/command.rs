@@ -288,6 +288,27 @@ pub enum Command {
 }
 
 impl Command {
+    /// The read set the rules of this command will need, for [`crate::ports::Tx::prefetch`]:
+    /// the acting person's account and grants, and for the commands on the hot paths of a
+    /// registration window (enrolment and vouchers) the worker's and the group's rows.
+    pub fn reads(&self, actor: Option<PersonId>) -> Vec<crate::ports::Read> {
+        use crate::ports::Read;
+        let mut reads: Vec<Read> = actor.map(Read::Actor).into_iter().collect();
+        match self {
+            Command::Enroll { worker, group }
+            | Command::RemoveFromGroup { worker, group }
+            | Command::ConfirmEnrollment { worker, group } => {
+                reads.extend([Read::Worker(*worker), Read::Group(*group)]);
+            }
+            Command::RequestVoucher { worker }
+            | Command::ApproveVoucher { worker }
+            | Command::RejectVoucher { worker, .. }
+            | Command::CancelVoucher { worker, .. } => reads.push(Read::Worker(*worker)),
+            _ => {}
+        }
+        reads
+    }
+
     /// The rows to lock before deciding: the worker the command is about (voucher interval,
     /// blocks, one enrolment per group), or the group whose results are recorded.
     pub fn locks(&self, actor: Option<PersonId>) -> Vec<crate::ports::Lock> {

@@ -77,6 +77,20 @@ pub enum Lock {
     Group(GroupId),
 }
 
+/// A part of a command's read set, declared before the rules run so a store can fetch the
+/// whole set in one round trip ([`Tx::prefetch`]). A hint only: the rules read through the
+/// ordinary [`Tx`] methods either way, and a store may ignore it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Read {
+    /// A person acting: their account and role grants.
+    Actor(PersonId),
+    /// A worker a command is about: their account, employments and those organisations,
+    /// vouchers and enrolments.
+    Worker(PersonId),
+    /// A group: the group, its program and its provider.
+    Group(GroupId),
+}
+
 /// The rows behind a report: one per current employment in the slice, with what the metrics
 /// need. Adapters may push aggregation down later; the meaning stays.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +151,14 @@ pub trait Tx: Send {
     /// writers already (memory, SQLite with `BEGIN IMMEDIATE`) do nothing. A missing row is
     /// not an error.
     async fn lock(&mut self, key: Lock) -> Result<()>;
+    /// Fetches `reads` ahead of the rules (after the locks, so what it reads is what the
+    /// locked rows guard). What it fetched must be what the read methods would return at this
+    /// point of the unit of work; a change applied later invalidates it. The default does
+    /// nothing: an in-memory store has nothing to save.
+    async fn prefetch(&mut self, reads: &[Read]) -> Result<()> {
+        let _ = reads;
+        Ok(())
+    }
     /// A territory.
     async fn territory(&mut self, id: TerritoryId) -> Result<Option<Territory>>;
     /// An organisation.

@@ -227,6 +227,7 @@ impl Service {
         for lock in command.locks(me) {
             tx.lock(lock).await?;
         }
+        tx.prefetch(&command.reads(me)).await?;
         let name = command.name();
         let (outcome, subject, changes) = self.decide(&ctx, &mut *tx, actor, command).await?;
         for c in changes {
@@ -964,6 +965,7 @@ mod tests {
     #[test]
     fn a_refused_command_never_commits() {
         let mut tx = MockTx::new();
+        tx.expect_prefetch().returning(|_| Ok(()));
         let op = operator();
         tx.expect_person().returning(move |_| Ok(Some(op.clone())));
         tx.expect_grants().returning(|_| Ok(vec![]));

@@ -26,33 +26,39 @@ impl Drop for Server {
 }
 
 fn binary() -> PathBuf {
-    // target/<profile>/deps/it-… → target/<profile>/examples/server
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir").to_path_buf();
-    let bin = profile_dir.join("examples").join("server");
-    if !bin.exists() {
-        // `cargo test` builds the example only as a test harness (it has `test = true`): build
-        // the program itself, with the features this test binary was built with.
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args([
-            "build",
-            "--example",
-            "server",
-            "--manifest-path",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-        ]);
-        if cfg!(all(feature = "postgres", feature = "smtp")) {
-            cmd.arg("--all-features");
-        } else if cfg!(feature = "postgres") {
-            cmd.args(["--features", "postgres"]);
-        }
-        if !profile_dir.ends_with("debug") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("cargo build --example server");
-        assert!(status.success(), "building the example server failed");
-    }
-    bin
+    // `cargo test` builds the example only as a test harness (it has `test = true`): build the
+    // program itself — once per test run, so it is never stale — with the features this test
+    // binary was built with, in the same profile and target directory.
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // target/<profile>/deps/it-… → target/<profile>/examples/server
+            let exe = std::env::current_exe().expect("test binary path");
+            let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir").to_path_buf();
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.args([
+                "build",
+                "--example",
+                "server",
+                "--manifest-path",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+            ]);
+            if let Some(target) = profile_dir.parent() {
+                cmd.arg("--target-dir").arg(target);
+            }
+            if cfg!(all(feature = "postgres", feature = "smtp")) {
+                cmd.arg("--all-features");
+            } else if cfg!(feature = "postgres") {
+                cmd.args(["--features", "postgres"]);
+            }
+            if !profile_dir.ends_with("debug") {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("cargo build --example server");
+            assert!(status.success(), "building the example server failed");
+            profile_dir.join("examples").join("server")
+        })
+        .clone()
 }
 
 impl Server {
