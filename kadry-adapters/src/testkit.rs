@@ -562,8 +562,89 @@ pub async fn check_catalogue(store: Arc<dyn Store>) {
     assert_eq!(c.programs[0].groups.len(), 2, "catalogue: all=true keeps them");
 }
 
+/// A prefetch changes nothing a read returns: the same rows, in the same order, absent rows
+/// absent; and a change applied after it is seen by the reads that follow.
+pub async fn check_prefetch(store: Arc<dyn Store>) {
+    use kadry_core::ports::{Read, Tx};
+    let f = Fixture::build(store.clone(), 1, 2).await;
+    let (worker, resp) = (f.workers[0], f.resps[0]);
+    let group = f.group(0, NaiveDate::from_ymd_opt(2025, 3, 3).expect("date"), 5, Funding::Voucher).await;
+    ok(&f.service, worker, Command::RequestVoucher { worker }).await;
+    ok(&f.service, f.operator, Command::ApproveVoucher { worker }).await;
+    ok(&f.service, worker, Command::Enroll { worker, group }).await;
+    let missing = PersonId(uuid::Uuid::new_v4());
+    let absent_group = GroupId(uuid::Uuid::new_v4());
+
+    type Seen = (
+        Option<Person>,
+        Vec<RoleGrant>,
+        Vec<Employment>,
+        Vec<Voucher>,
+        Vec<Enrollment>,
+        Option<Group>,
+        Option<Program>,
+        Option<Organisation>,
+        Option<Person>,
+        Option<Group>,
+        Vec<RoleGrant>,
+    );
+    async fn seen(
+        tx: &mut dyn Tx,
+        worker: PersonId,
+        resp: PersonId,
+        group: GroupId,
+        missing: PersonId,
+        absent: GroupId,
+    ) -> Seen {
+        let g = tx.group(group).await.expect("group");
+        let program = tx.program(g.as_ref().expect("group").program).await.expect("program");
+        let provider = tx.org(g.as_ref().expect("group").provider).await.expect("org");
+        (
+            tx.person(worker).await.expect("person"),
+            tx.grants(resp).await.expect("grants"),
+            tx.employments(worker).await.expect("employments"),
+            tx.vouchers(worker).await.expect("vouchers"),
+            tx.person_enrollments(worker).await.expect("enrollments"),
+            g,
+            program,
+            provider,
+            tx.person(missing).await.expect("person"),
+            tx.group(absent).await.expect("group"),
+            tx.grants(missing).await.expect("grants"),
+        )
+    }
+    let mut plain = store.begin().await.expect("begin");
+    let expected = seen(&mut *plain, worker, resp, group, missing, absent_group).await;
+    drop(plain);
+    assert!(expected.0.is_some() && !expected.1.is_empty() && !expected.3.is_empty() && !expected.4.is_empty());
+    assert_eq!(expected.5.as_ref().map(|g| g.taken), Some(1), "prefetch: the fixture's seat");
+
+    let mut tx = store.begin().await.expect("begin");
+    let reads = [
+        Read::Actor(resp),
+        Read::Worker(worker),
+        Read::Group(group),
+        Read::Actor(missing),
+        Read::Worker(missing),
+        Read::Group(absent_group),
+        Read::Worker(worker),
+    ];
+    tx.prefetch(&reads).await.expect("prefetch");
+    tx.prefetch(&reads).await.expect("a second prefetch is harmless");
+    let got = seen(&mut *tx, worker, resp, group, missing, absent_group).await;
+    assert_eq!(got, expected, "prefetch: reads after a prefetch see what plain reads see");
+
+    let mut renamed = got.0.clone().expect("person");
+    renamed.full_name = FullName::parse("Петрова Анна Сергеевна").expect("name");
+    tx.apply(Change::PutPerson(renamed.clone())).await.expect("apply");
+    tx.apply(Change::TakeSeat(group)).await.expect("seat");
+    assert_eq!(tx.person(worker).await.expect("person"), Some(renamed), "prefetch: a change is seen after it");
+    assert_eq!(tx.group(group).await.expect("group").map(|g| g.taken), Some(2), "prefetch: the seat taken is seen");
+}
+
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 9] = [
+pub const CHECKS: [&str; 10] = [
+    "prefetch",
     "catalogue",
     "unit_of_work",
     "constraints",
@@ -584,6 +665,7 @@ where
     for name in CHECKS {
         let store = make(name).await;
         match name {
+            "prefetch" => check_prefetch(store).await,
             "catalogue" => check_catalogue(store).await,
             "unit_of_work" => check_unit_of_work(store).await,
             "constraints" => check_constraints(store).await,
