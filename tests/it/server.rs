@@ -336,3 +336,55 @@ async fn a_samara_year_over_http_on_postgres() {
     kadry::adapters::PgStore::recreate_schema(&url, "kadry_e2e").await.expect("fresh schema");
     samara_year(&url, &["--schema", "kadry_e2e"]).await;
 }
+
+/// The curl walkthrough of `docs/server.md` runs as written: its `sh` blocks, in order, in one
+/// bash session (`set -euo pipefail`), with `cargo run --example server --` standing for the
+/// example binary this run built.
+#[test]
+fn the_walkthrough_in_docs_works() {
+    let tools = ["bash", "curl", "jq"];
+    if let Some(missing) =
+        tools.iter().find(|t| Command::new("which").arg(t).output().map_or(true, |o| !o.status.success()))
+    {
+        eprintln!("skipped: `{missing}` is not installed");
+        return;
+    }
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/server.md")).expect("docs/server.md");
+    let walkthrough = doc.split("## Walkthrough").nth(1).expect("a Walkthrough section");
+    let walkthrough = walkthrough.split("\n## ").next().unwrap_or(walkthrough);
+    let mut script = String::from(
+        "set -euo pipefail\n\
+         cargo() { [ \"$1 $2 $3 $4\" = 'run --example server --' ] || { echo \"unexpected cargo $*\" >&2; return 1; }; \
+         shift 4; exec \"$KADRY_SERVER_BIN\" \"$@\"; }\n",
+    );
+    let mut blocks = 0;
+    for block in walkthrough.split("```sh\n").skip(1) {
+        script.push_str(block.split("```").next().expect("a closed block"));
+        blocks += 1;
+    }
+    assert!(blocks >= 6, "the walkthrough has its steps: {blocks}");
+    let dir = std::env::temp_dir().join(format!("kadry-walkthrough-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new("timeout")
+        .args(["300", "bash", "-c", &script])
+        .current_dir(&dir)
+        .env("KADRY_SERVER_BIN", binary())
+        .env("NO_COLOR", "1")
+        .env("KADRY_LOG", "info")
+        .output()
+        .expect("run the walkthrough");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    assert!(out.status.success(), "the walkthrough failed:\n{stdout}\n{stderr}\nserver log:\n{log}");
+    assert!(stdout.contains("voucher.pending_exists"), "{stdout}");
+    assert!(stdout.contains("\"certificates\": 1"), "{stdout}");
+    // The overdue report: once before the course, once after, one fewer.
+    let overdue: Vec<u64> = stdout
+        .match_indices("{\"metric\":\"pk_overdue\",\"value\":")
+        .filter_map(|(i, m)| stdout[i + m.len()..].split('}').next()?.parse().ok())
+        .collect();
+    assert_eq!(overdue.len(), 2, "{stdout}");
+    assert_eq!(overdue[0], overdue[1] + 1, "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
