@@ -247,7 +247,8 @@ fn responses(list: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
 const BAD_REQUEST: (&str, &str) =
     ("400", "`input.invalid`: malformed path, query or body (bad UUID or JSON, wrong type, unknown field)");
 const UNAUTHORIZED: (&str, &str) = ("401", "`auth.required`: no valid session");
-const FORBIDDEN: (&str, &str) = ("403", "`access.denied`: the actor may not do this here");
+const FORBIDDEN: (&str, &str) =
+    ("403", "`access.denied`: the actor may not do this here; `account.email_unconfirmed` (R-A5)");
 const NOT_FOUND: (&str, &str) = ("404", "`not_found`: something named does not exist");
 const CONFLICT: (&str, &str) = ("409", "A rule refuses it (`state.invalid`, `account.*`, `voucher.*`, `group.*`, …)");
 const UNPROCESSABLE: (&str, &str) = ("422", "`input.*`: a field parses but is invalid (name, email, SNILS, …)");
@@ -273,7 +274,7 @@ impl IntoResponses for QueryErrors {
             UNAUTHORIZED,
             FORBIDDEN,
             NOT_FOUND,
-            ("409", "`account.email_unconfirmed` or another refusal of the actor (R-A5)"),
+            ("409", "A rule refuses it (`state.invalid`, …)"),
             UNPROCESSABLE,
             UNAVAILABLE,
         ])

@@ -65,6 +65,8 @@ pub const IP_FAILURES: usize = 20;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// The longest password accepted (hashing cost stays bounded).
 pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// The 503 of the operations that read or write the store.
+const STORAGE_UNAVAILABLE: &str = "`storage.conflict` or `storage.failed`: retry after the `Retry-After` seconds";
 
 /// An argon2id hash (default parameters) verified against when the account does not exist or
 /// has no password yet, so a wrong email takes as long as a wrong password. Its password is in
@@ -532,7 +534,8 @@ pub struct RegisterRequest {
     pub full_name: String,
     /// Personal email (unique, R-A2).
     pub email: String,
-    /// Password, at least 10 characters.
+    /// Password, 10 to 1024 characters.
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
     /// The workplace.
     pub org: Uuid,
@@ -609,7 +612,8 @@ pub struct ResetRequest {
     pub email: String,
     /// The six-digit code.
     pub code: String,
-    /// The new password, at least 10 characters.
+    /// The new password, 10 to 1024 characters.
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
 }
 
@@ -661,6 +665,7 @@ pub struct PersonCard {
         (status = 404, description = "No such organisation", body = ErrorJson),
         (status = 409, description = "Refused by the rules (email or SNILS taken, no consent, …)", body = ErrorJson),
         (status = 422, description = "Invalid field (password too short, malformed email or SNILS, …)", body = ErrorJson),
+        (status = 503, description = STORAGE_UNAVAILABLE, body = ErrorJson),
     )
 )]
 async fn register(
@@ -696,6 +701,7 @@ async fn register(
         (status = 204, description = "Confirmed"),
         (status = 400, description = "Malformed JSON", body = ErrorJson),
         (status = 422, description = "`auth.code_invalid`: wrong, used or expired code", body = ErrorJson),
+        (status = 503, description = STORAGE_UNAVAILABLE, body = ErrorJson),
     )
 )]
 async fn confirm(State(state): State<AppState>, ApiJson(body): ApiJson<ConfirmRequest>) -> ApiResult<StatusCode> {
@@ -765,7 +771,8 @@ impl IntoResponse for LoginError {
         (status = 200, description = "A session", body = LoginResponse),
         (status = 400, description = "Malformed JSON", body = ErrorJson),
         (status = 401, description = "`auth.invalid`: wrong email or password", body = ErrorJson),
-        (status = 429, description = "`auth.rate_limited`: 5 failures per email or 20 per client IP in 15 minutes", body = ErrorJson),
+        (status = 429, description = "`auth.rate_limited`: 5 failures per email or 20 per client IP in 15 minutes; see `Retry-After`", body = ErrorJson),
+        (status = 503, description = STORAGE_UNAVAILABLE, body = ErrorJson),
     )
 )]
 async fn login(
@@ -851,7 +858,8 @@ async fn recover(State(state): State<AppState>, ApiJson(body): ApiJson<EmailRequ
     responses(
         (status = 204, description = "Password set; every session of the person ended"),
         (status = 400, description = "Malformed JSON", body = ErrorJson),
-        (status = 422, description = "`auth.code_invalid`, or `input.invalid` for a password under 10 characters", body = ErrorJson),
+        (status = 422, description = "`auth.code_invalid`, or `input.invalid` for a password under 10 or over 1024 characters", body = ErrorJson),
+        (status = 503, description = STORAGE_UNAVAILABLE, body = ErrorJson),
     )
 )]
 async fn reset(State(state): State<AppState>, ApiJson(body): ApiJson<ResetRequest>) -> ApiResult<StatusCode> {
@@ -871,14 +879,15 @@ async fn reset(State(state): State<AppState>, ApiJson(body): ApiJson<ResetReques
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's card. An unconfirmed account gets 409 `account.email_unconfirmed` (R-A5).
+/// The caller's card. An unconfirmed account gets 403 `account.email_unconfirmed` (R-A5).
 #[utoipa::path(
     get, path = "/me", tag = "auth",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's card", body = PersonCard),
         (status = 401, description = "`auth.required`: no valid session", body = ErrorJson),
-        (status = 409, description = "`account.email_unconfirmed`", body = ErrorJson),
+        (status = 403, description = "`account.email_unconfirmed`: the email is not confirmed yet (R-A5)", body = ErrorJson),
+        (status = 503, description = STORAGE_UNAVAILABLE, body = ErrorJson),
     )
 )]
 async fn me(State(state): State<AppState>, Authed(actor): Authed) -> ApiResult<Json<serde_json::Value>> {

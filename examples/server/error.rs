@@ -4,7 +4,7 @@
 //! |---|---|
 //! | malformed JSON or query (`input.invalid` raised by the server) | 400 |
 //! | `auth.required` (no or expired session), `auth.invalid` (bad login) | 401 |
-//! | `access.denied` | 403 |
+//! | `access.denied`, `account.email_unconfirmed` | 403 |
 //! | `not_found` | 404 |
 //! | rule refusals (`state.invalid`, `voucher.*`, `group.*`, …) | 409 |
 //! | `input.*` from the rules (fields that parse but are invalid) | 422 |

@@ -26,7 +26,10 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(open_group))
         .routes(routes!(show_group))
         .routes(routes!(enroll))
-        .routes(routes!(confirm_enrollment, remove_from_group))
+        // One `routes!` per path: `routes!` serves all its handlers on the path of each, so
+        // grouping these two would also serve POST on `…/{worker}` and DELETE on `…/confirm`.
+        .routes(routes!(confirm_enrollment))
+        .routes(routes!(remove_from_group))
         .routes(routes!(complete_group))
 }
 

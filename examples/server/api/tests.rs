@@ -351,27 +351,54 @@ fn id(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_string()
 }
 
+/// The server on a free port over a fresh SQLite file, with an operator `op@test.kadry.ru`
+/// whose password is [`PASSWORD`]. Dropping it stops the server and removes the file.
+struct TestServer {
+    base: String,
+    service: Service,
+    auth: Arc<Auth>,
+    operator: kadry::core::ids::PersonId,
+    server: tokio::task::JoinHandle<()>,
+    path: std::path::PathBuf,
+}
+
+impl TestServer {
+    async fn start() -> Self {
+        let path = std::env::temp_dir().join(format!("kadry-api-test-{}.db", uuid::Uuid::new_v4()));
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        let pool = store.pool().clone();
+        let service = Service::new(
+            RegionPolicy::preset("samara").unwrap(),
+            Arc::new(store),
+            Arc::new(SystemClock),
+            Arc::new(RandomIds),
+        );
+        let auth = Arc::new(Auth::new(AuthDb::Sqlite(pool), service.clone()).await.unwrap());
+        let operator =
+            service.bootstrap_operator("Оператор Центра Тестов", "op@test.kadry.ru", "регламент").await.unwrap();
+        auth.set_password(operator, PASSWORD).await.unwrap();
+        let app = router(AppState { service: service.clone(), auth: auth.clone() });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        });
+        TestServer { base: format!("http://{addr}"), service, auth, operator, server, path }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.server.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[tokio::test]
 async fn the_api_over_http() {
-    let path = std::env::temp_dir().join(format!("kadry-api-test-{}.db", uuid::Uuid::new_v4()));
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    let pool = store.pool().clone();
-    let service = Service::new(
-        RegionPolicy::preset("samara").unwrap(),
-        Arc::new(store),
-        Arc::new(SystemClock),
-        Arc::new(RandomIds),
-    );
-    let auth = Arc::new(Auth::new(AuthDb::Sqlite(pool), service.clone()).await.unwrap());
-    let operator = service.bootstrap_operator("Оператор Центра Тестов", "op@test.kadry.ru", "регламент").await.unwrap();
-    auth.set_password(operator, PASSWORD).await.unwrap();
-    let app = router(AppState { service: service.clone(), auth: auth.clone() });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
-    });
-    let base = format!("http://{addr}");
+    let ts = TestServer::start().await;
+    let (service, auth, operator) = (ts.service.clone(), ts.auth.clone(), ts.operator);
+    let base = ts.base.clone();
     let http = reqwest::Client::new();
 
     // The document is served, and is the one generated.
@@ -636,6 +663,96 @@ async fn the_api_over_http() {
         .await;
     assert!(s < 500, "{s}");
 
-    server.abort();
-    let _ = std::fs::remove_file(&path);
+    // The caller's card, strictly as documented.
+    let (s, v) = c.call("get", "/api/v1/auth/me", "/api/v1/auth/me", None).await;
+    assert_eq!((s, v["id"].as_str()), (200, Some(me.as_str())));
+
+    // A self-registered account that has not confirmed its email may log in but not act (R-A5):
+    // 403 `account.email_unconfirmed`, declared by every operation it reaches.
+    let newcomer = json!({
+        "full_name": "Новикова Анна Сергеевна", "email": "newcomer@test.kadry.ru", "password": PASSWORD,
+        "org": school, "position": "teacher", "consent": true
+    });
+    let (s, r) = c.call("post", "/api/v1/auth/register", "/api/v1/auth/register", Some(newcomer)).await;
+    assert_eq!(s, 201, "{r}");
+    let mut n = Client { base: c.base.clone(), http: c.http.clone(), token: None, doc: c.doc.clone() };
+    n.login("newcomer@test.kadry.ru").await;
+    let newcomer_id = r["person"].as_str().unwrap();
+    for (op, path) in [
+        ("/api/v1/auth/me", "/api/v1/auth/me".to_string()),
+        ("/api/v1/persons/{id}", format!("/api/v1/persons/{newcomer_id}")),
+        ("/api/v1/programs", "/api/v1/programs".into()),
+    ] {
+        let (s, e) = n.call("get", op, &path, None).await;
+        assert_eq!((s, e["code"].as_str()), (403, Some("account.email_unconfirmed")), "{path}");
+    }
+}
+
+/// Each path answers exactly the methods the document lists for it; any other method is 405
+/// with an `Allow` header naming the documented ones (never a handler of a neighbouring path).
+#[tokio::test]
+async fn only_documented_methods_are_served() {
+    let ts = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let d = doc();
+    for (template, item) in d["paths"].as_object().unwrap() {
+        let path = template
+            .replace("{role}", "operator")
+            .replace("{metric}", "staff")
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { uuid::Uuid::nil().to_string() } else { seg.to_string() })
+            .collect::<Vec<_>>()
+            .join("/");
+        let documented: Vec<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| OPERATION_KEYS.contains(&k.as_str()))
+            .map(|k| k.to_uppercase())
+            .collect();
+        for method in OPERATION_KEYS {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = http.request(m, format!("{}{path}", ts.base)).send().await.unwrap();
+            let status = res.status().as_u16();
+            if documented.contains(&method.to_uppercase()) {
+                assert_ne!(status, 405, "{method} {template}: documented but not served");
+                continue;
+            }
+            assert_eq!(status, 405, "{method} {template}: served but not documented");
+            let allow = res.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let mut allowed: Vec<String> =
+                allow.split(',').map(|m| m.trim().to_uppercase()).filter(|m| !m.is_empty() && m != "HEAD").collect();
+            allowed.sort();
+            let mut expected = documented.clone();
+            expected.sort();
+            assert_eq!(allowed, expected, "{method} {template}: Allow {allow:?}");
+            assert_eq!(res.json::<Value>().await.unwrap()["code"], "input.invalid", "{method} {template}");
+        }
+    }
+}
+
+#[test]
+fn auth_operations_declare_their_errors() {
+    let d = doc();
+    let declared = |method: &str, path: &str, status: &str| {
+        let r = &d["paths"][path][method]["responses"][status];
+        assert_eq!(
+            r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorJson",
+            "{method} {path}: {status} undeclared"
+        );
+    };
+    for (method, path) in [
+        ("post", "/api/v1/auth/register"),
+        ("post", "/api/v1/auth/confirm"),
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/reset"),
+        ("get", "/api/v1/auth/me"),
+    ] {
+        declared(method, path, "503");
+    }
+    declared("post", "/api/v1/auth/login", "429");
+    declared("get", "/api/v1/auth/me", "403");
+    let password = &d["components"]["schemas"]["RegisterRequest"]["properties"]["password"];
+    let policy = (crate::auth::MIN_PASSWORD_CHARS as u64, crate::auth::MAX_PASSWORD_CHARS as u64);
+    assert_eq!((password["minLength"].as_u64(), password["maxLength"].as_u64()), (Some(policy.0), Some(policy.1)));
 }
