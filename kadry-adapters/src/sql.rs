@@ -147,59 +147,56 @@ impl ReadCache {
     fn statement(&self, reads: &[kadry_core::ports::Read]) -> Option<(String, Vec<String>)> {
         use kadry_core::ports::Read;
         // Rows: kind, key, order within the key, doc, taken seats. `$k` is the read's id.
-        const ZERO: &str = "CAST(0 AS BIGINT)";
-        let person = format!("SELECT 'p', id, {ZERO}, doc, {ZERO} FROM kadry_persons WHERE id = $k");
-        let grants = format!(
-            "SELECT 'g', person, ROW_NUMBER() OVER (ORDER BY role, scope), doc, {ZERO} FROM kadry_grants WHERE person = $k"
+        const PERSON: &str =
+            "SELECT 'p', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_persons WHERE id = $k";
+        const GRANTS: &str = concat!(
+            "SELECT 'g', person, ROW_NUMBER() OVER (ORDER BY role, scope), doc, CAST(0 AS BIGINT) ",
+            "FROM kadry_grants WHERE person = $k"
         );
-        let of_person = |kind: &str, table: &str| {
-            format!("SELECT '{kind}', person, seq, doc, {ZERO} FROM {table} WHERE person = $k")
-        };
-        let org_via = |column: &str, table: &str, key: &str| {
-            format!(
-                "SELECT 'o', id, {ZERO}, doc, {ZERO} FROM kadry_orgs WHERE id IN (SELECT {column} FROM {table} WHERE {key} = $k)"
-            )
-        };
+        const EMPLOYMENTS: &str =
+            "SELECT 'e', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_employments WHERE person = $k";
+        const WORKPLACES: &str = concat!(
+            "SELECT 'o', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_orgs ",
+            "WHERE id IN (SELECT org FROM kadry_employments WHERE person = $k)"
+        );
+        const VOUCHERS: &str = "SELECT 'v', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_vouchers WHERE person = $k";
+        const ENROLLMENTS: &str =
+            "SELECT 'n', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_enrollments WHERE person = $k";
+        const GROUP: &str = "SELECT 'G', id, CAST(0 AS BIGINT), doc, taken FROM kadry_groups WHERE id = $k";
+        const PROGRAM: &str = concat!(
+            "SELECT 'r', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_programs ",
+            "WHERE id IN (SELECT program FROM kadry_groups WHERE id = $k)"
+        );
+        const PROVIDER: &str = concat!(
+            "SELECT 'o', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_orgs ",
+            "WHERE id IN (SELECT provider FROM kadry_groups WHERE id = $k)"
+        );
         let mut parts: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for read in reads.iter().filter(|r| seen.insert(**r)) {
-            let (key, wanted): (String, Vec<(bool, String)>) = match read {
+            let (key, wanted): (String, Vec<(bool, &str)>) = match read {
                 Read::Actor(p) => {
                     let k = p.to_string();
-                    let w = vec![
-                        (self.persons.contains_key(&k), person.clone()),
-                        (self.grants.contains_key(&k), grants.clone()),
-                    ];
+                    let w = vec![(self.persons.contains_key(&k), PERSON), (self.grants.contains_key(&k), GRANTS)];
                     (k, w)
                 }
                 Read::Worker(p) => {
                     let k = p.to_string();
                     let employments = self.employments.contains_key(&k);
                     let w = vec![
-                        (self.persons.contains_key(&k), person.clone()),
-                        (employments, of_person("e", "kadry_employments")),
-                        (employments, org_via("org", "kadry_employments", "person")),
-                        (self.vouchers.contains_key(&k), of_person("v", "kadry_vouchers")),
-                        (self.enrollments.contains_key(&k), of_person("n", "kadry_enrollments")),
+                        (self.persons.contains_key(&k), PERSON),
+                        (employments, EMPLOYMENTS),
+                        (employments, WORKPLACES),
+                        (self.vouchers.contains_key(&k), VOUCHERS),
+                        (self.enrollments.contains_key(&k), ENROLLMENTS),
                     ];
                     (k, w)
                 }
                 Read::Group(g) => {
                     let k = g.to_string();
                     let cached = self.groups.contains_key(&k);
-                    let w = vec![
-                        (cached, format!("SELECT 'G', id, {ZERO}, doc, taken FROM kadry_groups WHERE id = $k")),
-                        (
-                            cached,
-                            format!(
-                                "SELECT 'r', id, {ZERO}, doc, {ZERO} FROM kadry_programs \
-                                 WHERE id IN (SELECT program FROM kadry_groups WHERE id = $k)"
-                            ),
-                        ),
-                        (cached, org_via("provider", "kadry_groups", "id")),
-                    ];
-                    (k, w)
+                    (k, vec![(cached, GROUP), (cached, PROGRAM), (cached, PROVIDER)])
                 }
             };
             for (_, sql) in wanted.into_iter().filter(|(cached, _)| !cached) {
