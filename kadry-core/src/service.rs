@@ -283,13 +283,15 @@ impl Service {
 
     /// A group as shown: seats held, of them confirmed, and its status `today`.
     async fn group_view(tx: &mut dyn Tx, g: Group, title: String, today: NaiveDate) -> Result<GroupView> {
-        let seated: Vec<Enrollment> = tx
-            .group_enrollments(g.id)
-            .await?
-            .into_iter()
-            .filter(|e| e.status == EnrollmentStatus::Enrolled || (g.completed_on.is_some() && e.status.holds_blocks()))
-            .collect();
-        let confirmed = seated.iter().filter(|e| e.confirmed).count() as u32;
+        // An open group with no seat taken has no listener to count (the catalogue's usual case).
+        let confirmed = if g.taken == 0 && g.completed_on.is_none() {
+            0
+        } else {
+            let seated = tx.group_enrollments(g.id).await?.into_iter().filter(|e| {
+                e.status == EnrollmentStatus::Enrolled || (g.completed_on.is_some() && e.status.holds_blocks())
+            });
+            seated.filter(|e| e.confirmed).count() as u32
+        };
         Ok(GroupView {
             id: g.id,
             program: g.program,
