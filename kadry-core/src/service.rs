@@ -985,6 +985,7 @@ mod tests {
     #[test]
     fn an_accepted_command_applies_changes_and_audit_then_commits_once() {
         let mut tx = MockTx::new();
+        tx.expect_prefetch().times(1).returning(|_| Ok(()));
         let op = operator();
         let op_id = op.id;
         tx.expect_person().returning(move |_| Ok(Some(op.clone())));
