@@ -1,9 +1,8 @@
 //! # kadry-adapters
 //!
 //! Adapters for kadry's ports: the in-memory store ([`MemoryStore`]), notifiers
-//! ([`LogNotifier`], [`CaptureNotifier`]), the system clock ([`SystemClock`], [`ShiftedClock`]) and
-//! random ids. SQLite and
-//! PostgreSQL stores follow behind features.
+//! ([`LogNotifier`], [`CaptureNotifier`]), clocks ([`SystemClock`], [`ShiftedClock`]) and random
+//! ids. SQLite and PostgreSQL stores follow behind features.
 
 pub mod memory;
 pub mod notify;

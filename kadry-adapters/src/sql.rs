@@ -281,15 +281,14 @@ macro_rules! sql_tx {
 
         impl $Tx {
             async fn docs<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str, key: String) -> Result<Vec<T>> {
-                let rows: Vec<(String,)> =
-                    sqlx::query_as(sql).bind(key).fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
-                rows.iter().map(|(d,)| super::decode(d)).collect()
+                let docs: Vec<String> =
+                    sqlx::query_scalar(sql).bind(key).fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                super::decode_all(&docs)
             }
 
             async fn all_docs<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str) -> Result<Vec<T>> {
-                let rows: Vec<(String,)> =
-                    sqlx::query_as(sql).fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
-                rows.iter().map(|(d,)| super::decode(d)).collect()
+                let docs: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                super::decode_all(&docs)
             }
 
             async fn doc<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str, key: String) -> Result<Option<T>> {
@@ -416,12 +415,7 @@ macro_rules! sql_tx {
                     .fetch_optional(&mut *self.tx)
                     .await
                     .map_err(super::map_err)?;
-                row.map(|(doc, taken)| {
-                    let mut g: Group = super::decode(&doc)?;
-                    g.taken = u32::try_from(taken).unwrap_or(0);
-                    Ok(g)
-                })
-                .transpose()
+                row.map(|(doc, taken)| super::group_of(&doc, taken)).transpose()
             }
             async fn territories(&mut self) -> Result<Vec<Territory>> {
                 self.all_docs("SELECT doc FROM kadry_territories").await
@@ -438,13 +432,7 @@ macro_rules! sql_tx {
                     .fetch_all(&mut *self.tx)
                     .await
                     .map_err(super::map_err)?;
-                rows.iter()
-                    .map(|(doc, taken)| {
-                        let mut g: Group = super::decode(doc)?;
-                        g.taken = u32::try_from(*taken).unwrap_or(0);
-                        Ok(g)
-                    })
-                    .collect()
+                rows.iter().map(|(doc, taken)| super::group_of(doc, *taken)).collect()
             }
             async fn group_enrollments(&mut self, group: GroupId) -> Result<Vec<Enrollment>> {
                 self.docs("SELECT doc FROM kadry_enrollments WHERE grp = $1 ORDER BY seq", group.to_string()).await
