@@ -213,7 +213,7 @@ impl World {
             schools.push(school);
             resps.push(r);
         }
-        let lic = License { number: "6345".into(), valid_until: None };
+        let lic = License { number: "6345".into(), valid_until: None, issued_on: None };
         let provider = OrgId(created(s, operator, org("Центр ДПО", OrgKind::Dpo, Some(lic))).await);
         let kurator =
             register(s, operator, "kurator@ctr.ru".into(), provider, Position::Methodist, "Сидоров Олег Иванович")
@@ -239,6 +239,10 @@ impl World {
                     org_kinds: Audience::All,
                     subjects: Audience::All,
                     year: None,
+                    direction: None,
+                    min_group: None,
+                    max_group: None,
+                    places: None,
                 },
             )
             .await,

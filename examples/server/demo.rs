@@ -150,7 +150,7 @@ pub async fn seed(service: &Service, auth: &Auth) -> kadry::Result<Option<Vec<Lo
         )
         .await?,
     );
-    let license = License { number: "6345".into(), valid_until: None };
+    let license = License { number: "6345".into(), valid_until: None, issued_on: None };
     let provider = OrgId(
         created(
             service,
@@ -186,6 +186,10 @@ pub async fn seed(service: &Service, auth: &Auth) -> kadry::Result<Option<Vec<Lo
         org_kinds: Audience::All,
         subjects: Audience::All,
         year: None,
+        direction: None,
+        min_group: None,
+        max_group: None,
+        places: None,
     };
     let mut programs = Vec::new();
     for (title, hours, profile) in [

@@ -13,6 +13,7 @@ use imbl::{HashMap, Vector};
 use kadry_core::error::{Error, Result};
 use kadry_core::ids::*;
 use kadry_core::model::*;
+use kadry_core::planning::{Cycle, FundingAccount, Money, Preferences, Quota};
 use kadry_core::ports::{Change, Delivery, Lock, OutboxItem, StaffRow, Store, Tx};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -55,6 +56,11 @@ struct State {
     outbox: Vector<OutboxRecord>,
     person_notifications: HashMap<PersonId, Vector<usize>>,
     audit: Vector<AuditEntry>,
+    cycles: HashMap<i32, Cycle>,
+    quotas: HashMap<String, Quota>,
+    quota_holders: HashMap<(PersonId, i32), String>,
+    preferences: HashMap<(PersonId, i32), Preferences>,
+    funding: HashMap<(i32, Funding), FundingAccount>,
 }
 
 fn push_unique<K: std::hash::Hash + Eq + Clone, V: Clone + PartialEq>(m: &mut HashMap<K, Vector<V>>, k: K, v: V) {
@@ -186,8 +192,57 @@ impl State {
                 });
             }
             Change::Audit(a) => self.audit.push_back(a),
+            Change::PutCycle(c) => {
+                self.cycles.insert(c.year, c);
+            }
+            Change::PutQuota(q) => {
+                // R-W3: one number per worker and year, kept by the store itself.
+                let key = (q.holder, q.year);
+                if self.quota_holders.get(&key).is_some_and(|n| *n != q.number) {
+                    return Err(Error::InvalidState("the worker holds a number for the year already".into()));
+                }
+                if let Some(old) = self.quotas.get(&q.number) {
+                    self.quota_holders.remove(&(old.holder, old.year));
+                }
+                self.quota_holders.insert(key, q.number.clone());
+                self.quotas.insert(q.number.clone(), q);
+            }
+            Change::PutPreferences(p) => {
+                self.preferences.insert((p.person, p.year), p);
+            }
+            Change::SetLimit { year, source, limit } => {
+                let a = self.account(year, source);
+                // R-F1: never below what is committed.
+                if a.used > limit {
+                    return Err(Error::FundingLimitExceeded);
+                }
+                a.limit = Some(limit);
+            }
+            Change::Commit { year, source, amount, count } => {
+                let a = self.account(year, source);
+                // R-F1: a conditional update.
+                if a.limit.is_some_and(|l| a.used + amount > l) {
+                    return Err(Error::FundingLimitExceeded);
+                }
+                a.used += amount;
+                a.commitments += count;
+            }
+            Change::Release { year, source, amount } => {
+                let a = self.account(year, source);
+                a.used = (a.used - amount).max(Money::ZERO);
+            }
         }
         Ok(())
+    }
+
+    fn account(&mut self, year: i32, source: Funding) -> &mut FundingAccount {
+        self.funding.entry((year, source)).or_insert_with(|| FundingAccount {
+            year,
+            source,
+            limit: None,
+            used: Money::ZERO,
+            commitments: 0,
+        })
     }
 }
 
@@ -389,6 +444,34 @@ impl Tx for MemoryTx {
             });
         }
         Ok(rows)
+    }
+    async fn cycle(&mut self, year: i32) -> Result<Option<Cycle>> {
+        Ok(self.state.cycles.get(&year).cloned())
+    }
+    async fn quota(&mut self, number: &str) -> Result<Option<Quota>> {
+        Ok(self.state.quotas.get(number).cloned())
+    }
+    async fn person_quota(&mut self, person: PersonId, year: i32) -> Result<Option<Quota>> {
+        let s = &self.state;
+        Ok(s.quota_holders.get(&(person, year)).and_then(|n| s.quotas.get(n)).cloned())
+    }
+    async fn quotas(&mut self, year: i32) -> Result<Vec<Quota>> {
+        Ok(self.state.quotas.values().filter(|q| q.year == year).cloned().collect())
+    }
+    async fn preferences(&mut self, person: PersonId, year: i32) -> Result<Option<Preferences>> {
+        Ok(self.state.preferences.get(&(person, year)).cloned())
+    }
+    async fn year_preferences(&mut self, year: i32) -> Result<Vec<Preferences>> {
+        Ok(self.state.preferences.values().filter(|p| p.year == year).cloned().collect())
+    }
+    async fn year_plans(&mut self, year: i32) -> Result<Vec<PlanEntry>> {
+        Ok(self.state.plans.values().flat_map(|v| v.iter().filter(|p| p.year == year).cloned()).collect())
+    }
+    async fn year_groups(&mut self, year: i32) -> Result<Vec<Group>> {
+        Ok(self.state.groups.values().filter(|g| g.plan.as_ref().is_some_and(|p| p.year == year)).cloned().collect())
+    }
+    async fn funding(&mut self, year: i32) -> Result<Vec<FundingAccount>> {
+        Ok(self.state.funding.values().filter(|a| a.year == year).cloned().collect())
     }
     async fn outbox(&mut self, now: chrono::DateTime<chrono::Utc>, limit: usize) -> Result<Vec<OutboxItem>> {
         let s = &self.state;

@@ -60,6 +60,10 @@ fn map_err(e: sqlx::Error) -> Error {
                 Error::VoucherPendingExists // R-V3
             } else if hit("kadry_groups_seats", "kadry_groups_seats") {
                 Error::GroupFull // R-G3
+            } else if hit("kadry_funding_within", "kadry_funding_within") {
+                Error::FundingLimitExceeded // R-F1
+            } else if hit("kadry_quotas_one_per_year", "kadry_quotas.holder") {
+                Error::InvalidState("the worker holds a number for the year already".into()) // R-W3
             } else if hit("kadry_plans_once", "kadry_plans.person") {
                 Error::InvalidState("the training is already planned".into())
             } else if hit("kadry_trainings_certificate", "kadry_trainings.provider")
@@ -297,6 +301,30 @@ macro_rules! sql_tx {
                 row.map(|(d,)| super::decode(&d)).transpose()
             }
 
+            async fn year_docs<T: serde::de::DeserializeOwned>(&mut self, sql: &'static str, year: i32) -> Result<Vec<T>> {
+                let docs: Vec<String> = sqlx::query_scalar(sql)
+                    .bind(i64::from(year))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                super::decode_all(&docs)
+            }
+
+            async fn year_doc<T: serde::de::DeserializeOwned>(
+                &mut self,
+                sql: &'static str,
+                key: String,
+                year: i32,
+            ) -> Result<Option<T>> {
+                let row: Option<(String,)> = sqlx::query_as(sql)
+                    .bind(key)
+                    .bind(i64::from(year))
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                row.map(|(d,)| super::decode(&d)).transpose()
+            }
+
             async fn exec(&mut self, q: sqlx::query::Query<'_, $Db, <$Db as sqlx::Database>::Arguments>) -> Result<u64> {
                 let r = q.execute(&mut *self.tx).await.map_err(super::map_err)?;
                 Ok(r.rows_affected())
@@ -501,6 +529,60 @@ macro_rules! sql_tx {
                     .await?;
                 Ok(super::group_rows(employments, trainings, vouchers, enrollments))
             }
+            async fn cycle(&mut self, year: i32) -> Result<Option<kadry_core::planning::Cycle>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM kadry_cycles WHERE year = $1")
+                    .bind(i64::from(year))
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                row.map(|(d,)| super::decode(&d)).transpose()
+            }
+            async fn quota(&mut self, number: &str) -> Result<Option<kadry_core::planning::Quota>> {
+                self.doc("SELECT doc FROM kadry_quotas WHERE number = $1", number.to_string()).await
+            }
+            async fn person_quota(&mut self, person: PersonId, year: i32) -> Result<Option<kadry_core::planning::Quota>> {
+                self.year_doc("SELECT doc FROM kadry_quotas WHERE holder = $1 AND year = $2", person.to_string(), year).await
+            }
+            async fn quotas(&mut self, year: i32) -> Result<Vec<kadry_core::planning::Quota>> {
+                self.year_docs("SELECT doc FROM kadry_quotas WHERE year = $1", year).await
+            }
+            async fn preferences(&mut self, person: PersonId, year: i32) -> Result<Option<kadry_core::planning::Preferences>> {
+                self.year_doc("SELECT doc FROM kadry_preferences WHERE person = $1 AND year = $2", person.to_string(), year).await
+            }
+            async fn year_preferences(&mut self, year: i32) -> Result<Vec<kadry_core::planning::Preferences>> {
+                self.year_docs("SELECT doc FROM kadry_preferences WHERE year = $1", year).await
+            }
+            async fn year_plans(&mut self, year: i32) -> Result<Vec<PlanEntry>> {
+                self.year_docs("SELECT doc FROM kadry_plans WHERE year = $1", year).await
+            }
+            async fn year_groups(&mut self, year: i32) -> Result<Vec<Group>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as("SELECT doc, taken FROM kadry_groups WHERE plan_year = $1")
+                    .bind(i64::from(year))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                rows.iter().map(|(doc, taken)| super::group_of(doc, *taken)).collect()
+            }
+            async fn funding(&mut self, year: i32) -> Result<Vec<kadry_core::planning::FundingAccount>> {
+                let rows: Vec<(String, Option<i64>, i64, i64)> = sqlx::query_as(
+                    "SELECT source, amount_limit, used, commitments FROM kadry_funding WHERE year = $1 ORDER BY source",
+                )
+                .bind(i64::from(year))
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(super::map_err)?;
+                rows.into_iter()
+                    .map(|(source, limit, used, commitments)| {
+                        Ok(kadry_core::planning::FundingAccount {
+                            year,
+                            source: super::decode(&format!("\"{source}\""))?,
+                            limit: limit.map(kadry_core::planning::from_kopecks),
+                            used: kadry_core::planning::from_kopecks(used),
+                            commitments: u64::try_from(commitments).unwrap_or(0),
+                        })
+                    })
+                    .collect()
+            }
             async fn outbox(&mut self, now: chrono::DateTime<chrono::Utc>, limit: usize) -> Result<Vec<OutboxItem>> {
                 let sql = format!(
                     "SELECT o.doc, p.doc, o.attempts FROM kadry_outbox o JOIN kadry_persons p ON p.id = o.person \
@@ -677,13 +759,15 @@ macro_rules! sql_tx {
                         let doc = super::encode(&g)?;
                         self.exec(
                             sqlx::query(
-                                "INSERT INTO kadry_groups (id, program, provider, capacity, taken, doc) VALUES ($1, $2, $3, $4, 0, $5) \
+                                "INSERT INTO kadry_groups (id, program, provider, capacity, taken, plan_year, doc) \
+                                 VALUES ($1, $2, $3, $4, 0, $5, $6) \
                                  ON CONFLICT (id) DO UPDATE SET capacity = excluded.capacity, doc = excluded.doc",
                             )
                             .bind(g.id.to_string())
                             .bind(g.program.to_string())
                             .bind(g.provider.to_string())
                             .bind(i64::from(g.capacity))
+                            .bind(g.plan.as_ref().map(|p| i64::from(p.year)))
                             .bind(doc),
                         )
                         .await?;
@@ -773,6 +857,99 @@ macro_rules! sql_tx {
                                 .bind(a.action.clone())
                                 .bind(a.subject.map(|s| s.to_string()))
                                 .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutCycle(c) => {
+                        let doc = super::encode(&c)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_cycles (year, doc) VALUES ($1, $2) \
+                                 ON CONFLICT (year) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(i64::from(c.year))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutQuota(q) => {
+                        let doc = super::encode(&q)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_quotas (number, year, holder, org, doc) VALUES ($1, $2, $3, $4, $5) \
+                                 ON CONFLICT (number) DO UPDATE SET holder = excluded.holder, doc = excluded.doc",
+                            )
+                            .bind(q.number.clone())
+                            .bind(i64::from(q.year))
+                            .bind(q.holder.to_string())
+                            .bind(q.org.to_string())
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutPreferences(p) => {
+                        let doc = super::encode(&p)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_preferences (person, year, doc) VALUES ($1, $2, $3) \
+                                 ON CONFLICT (person, year) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(p.person.to_string())
+                            .bind(i64::from(p.year))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::SetLimit { year, source, limit } => {
+                        // R-F1: the CHECK refuses a limit below what is committed.
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_funding (year, source, amount_limit) VALUES ($1, $2, $3) \
+                                 ON CONFLICT (year, source) DO UPDATE SET amount_limit = excluded.amount_limit",
+                            )
+                            .bind(i64::from(year))
+                            .bind(super::label(&source))
+                            .bind(kadry_core::planning::to_kopecks(limit)),
+                        )
+                        .await?;
+                    }
+                    Change::Commit { year, source, amount, count } => {
+                        // R-F1: a conditional update, never read-then-write.
+                        let (year, source, kopecks) =
+                            (i64::from(year), super::label(&source), kadry_core::planning::to_kopecks(amount));
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_funding (year, source) VALUES ($1, $2) ON CONFLICT (year, source) DO NOTHING",
+                            )
+                            .bind(year)
+                            .bind(source.clone()),
+                        )
+                        .await?;
+                        let n = self
+                            .exec(
+                                sqlx::query(
+                                    "UPDATE kadry_funding SET used = used + $3, commitments = commitments + $4 \
+                                     WHERE year = $1 AND source = $2 AND (amount_limit IS NULL OR used + $3 <= amount_limit)",
+                                )
+                                .bind(year)
+                                .bind(source)
+                                .bind(kopecks)
+                                .bind(i64::try_from(count).unwrap_or(i64::MAX)),
+                            )
+                            .await?;
+                        if n == 0 {
+                            return Err(Error::FundingLimitExceeded);
+                        }
+                    }
+                    Change::Release { year, source, amount } => {
+                        self.exec(
+                            sqlx::query(
+                                "UPDATE kadry_funding SET used = CASE WHEN used > $3 THEN used - $3 ELSE 0 END \
+                                 WHERE year = $1 AND source = $2",
+                            )
+                            .bind(i64::from(year))
+                            .bind(super::label(&source))
+                            .bind(kadry_core::planning::to_kopecks(amount)),
                         )
                         .await?;
                     }

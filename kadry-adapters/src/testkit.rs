@@ -117,7 +117,7 @@ impl Fixture {
             f.schools.push(s);
             f.resps.push(r);
         }
-        let license = Some(License { number: "6345".into(), valid_until: None });
+        let license = Some(License { number: "6345".into(), valid_until: None, issued_on: None });
         f.provider = OrgId(created(&f.service, operator, org("ГБУ ДПО «Центр»".into(), OrgKind::Dpo, license)).await);
         f.kurator = f.person(f.provider, "kurator@ctr.example.ru", Position::Methodist).await;
         ok(
@@ -150,6 +150,10 @@ impl Fixture {
                         org_kinds: Audience::All,
                         subjects: Audience::All,
                         year: None,
+                        direction: None,
+                        min_group: None,
+                        max_group: None,
+                        places: None,
                     },
                 )
                 .await,
@@ -514,6 +518,10 @@ pub async fn check_catalogue(store: Arc<dyn Store>) {
         org_kinds: Audience::All,
         subjects: Audience::All,
         year: None,
+        direction: None,
+        min_group: None,
+        max_group: None,
+        places: None,
     };
     let draft = ProgramId(created(&f.service, f.kurator, draft).await);
     let later = f.group(0, NaiveDate::from_ymd_opt(2025, 4, 1).expect("date"), 5, Funding::State).await;

@@ -59,6 +59,23 @@ pub enum Action {
     RemoveFromGroup,
     CompleteGroup,
     PlanTraining,
+    AdvanceStage,
+    SetPriorities,
+    SetFinancingNorm,
+    SetFundingLimit,
+    ReviewProgram,
+    RecordProtocol,
+    ApproveRegistry,
+    IssueQuotas,
+    RefuseQuota,
+    ReassignQuota,
+    AnswerQuestionnaire,
+    SetParentalLeave,
+    FormGroups,
+    ApprovePlan,
+    AcceptOffer,
+    DeclineOffer,
+    ExpireOffers,
     ShowPerson,
     ShowStaff,
     ShowVoucher,
@@ -68,11 +85,19 @@ pub enum Action {
     ShowTraining,
     ShowNotifications,
     Report,
+    ShowCycle,
+    Eligibility,
+    ShowQuota,
+    ShowApplications,
+    PlanSchedule,
+    PlanExecution,
+    FundingReport,
+    PreferencesSummary,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 63] = [
         Action::RegisterTerritory,
         Action::RegisterOrg,
         Action::ReorganizeOrg,
@@ -102,6 +127,23 @@ impl Action {
         Action::RemoveFromGroup,
         Action::CompleteGroup,
         Action::PlanTraining,
+        Action::AdvanceStage,
+        Action::SetPriorities,
+        Action::SetFinancingNorm,
+        Action::SetFundingLimit,
+        Action::ReviewProgram,
+        Action::RecordProtocol,
+        Action::ApproveRegistry,
+        Action::IssueQuotas,
+        Action::RefuseQuota,
+        Action::ReassignQuota,
+        Action::AnswerQuestionnaire,
+        Action::SetParentalLeave,
+        Action::FormGroups,
+        Action::ApprovePlan,
+        Action::AcceptOffer,
+        Action::DeclineOffer,
+        Action::ExpireOffers,
         Action::ShowPerson,
         Action::ShowStaff,
         Action::ShowVoucher,
@@ -111,6 +153,14 @@ impl Action {
         Action::ShowTraining,
         Action::ShowNotifications,
         Action::Report,
+        Action::ShowCycle,
+        Action::Eligibility,
+        Action::ShowQuota,
+        Action::ShowApplications,
+        Action::PlanSchedule,
+        Action::PlanExecution,
+        Action::FundingReport,
+        Action::PreferencesSummary,
     ];
 
     /// Whether the action is a query (changes nothing).
@@ -126,12 +176,26 @@ impl Action {
                 | Action::ShowTraining
                 | Action::ShowNotifications
                 | Action::Report
+                | Action::ShowCycle
+                | Action::Eligibility
+                | Action::ShowQuota
+                | Action::ShowApplications
+                | Action::PlanSchedule
+                | Action::PlanExecution
+                | Action::FundingReport
+                | Action::PreferencesSummary
         )
+    }
+
+    /// Whether the host's scheduler (`Actor::System`) may run it: queries, and the sweep of
+    /// expired waitlist offers.
+    pub fn is_scheduled(self) -> bool {
+        self.is_query() || self == Action::ExpireOffers
     }
 
     /// Whether every person may run it (programs and groups are visible to every person).
     pub fn is_public(self) -> bool {
-        matches!(self, Action::ShowGroup | Action::ShowProgram | Action::ShowDirectory)
+        matches!(self, Action::ShowGroup | Action::ShowProgram | Action::ShowDirectory | Action::ShowCycle)
     }
 
     /// Whether somebody without an account may run it: registering themself, and reading the
@@ -176,7 +240,24 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         }
         // R-R1
         A::ShowStaff | A::Report => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
-        A::ShowGroup | A::ShowProgram | A::ShowDirectory => &Role::ALL,
+        A::ShowGroup | A::ShowProgram | A::ShowDirectory | A::ShowCycle => &Role::ALL,
+        // R-W3: the regional operator runs the cycle; the ministry sets norms, limits and
+        // approves; the expert council reviews.
+        A::AdvanceStage | A::IssueQuotas | A::FormGroups | A::ExpireOffers => &[Operator],
+        // R-F1
+        A::SetPriorities | A::SetFinancingNorm | A::SetFundingLimit | A::ApproveRegistry | A::ApprovePlan => {
+            &[Ministry]
+        }
+        A::ReviewProgram | A::RecordProtocol => &[Expert],
+        // R-W3: the organisation's operator, else the district, else the regional operator.
+        A::RefuseQuota | A::ReassignQuota => &[OrgResponsible, Territory, Operator],
+        A::AnswerQuestionnaire | A::AcceptOffer | A::DeclineOffer => &[Worker, OrgResponsible],
+        A::SetParentalLeave => &[OrgResponsible, Operator],
+        A::ShowQuota | A::ShowApplications => &[Worker, OrgResponsible, OrgHead, Territory, Ministry, Operator],
+        A::Eligibility => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
+        A::PlanSchedule | A::PlanExecution => &[Ministry, Operator],
+        A::FundingReport => &[Ministry, Operator],
+        A::PreferencesSummary => &[Expert, Ministry, Operator],
     }
 }
 
@@ -278,7 +359,7 @@ pub fn authorize(info: &ActorInfo<'_>, action: Action, target: &Target) -> Resul
             };
         }
         Actor::System => {
-            return if action.is_query() {
+            return if action.is_scheduled() {
                 Ok(())
             } else {
                 Err(Error::AccessDenied(format!("{action:?} is not scheduled work")))

@@ -224,6 +224,18 @@ pub enum Command {
         subjects: Audience<String>,
         /// The planning year.
         year: Option<i32>,
+        /// The direction (the registry is ordered by direction).
+        #[serde(default)]
+        direction: Option<String>,
+        /// The smallest group forming may make (R-W4).
+        #[serde(default)]
+        min_group: Option<u32>,
+        /// The largest group forming may make (R-W4).
+        #[serde(default)]
+        max_group: Option<u32>,
+        /// Places offered for the year.
+        #[serde(default)]
+        places: Option<u32>,
     },
     /// Records passed expertise (R-P1) (by: operator).
     ApproveProgram {
@@ -276,12 +288,162 @@ pub enum Command {
         /// Those who failed it.
         failed: Vec<PersonId>,
     },
-    /// Plans a training for a planning year (R-W1) (by: the worker, their org responsible).
+    /// Plans a training for a planning year — in Yugra and Tatarstan, the application for
+    /// planned training (R-W1..R-W4) (by: the worker, their org responsible).
     PlanTraining {
         /// The worker.
         worker: PersonId,
         /// The program.
         program: ProgramId,
+        /// The planning year.
+        year: i32,
+        /// The preferred place of study (R-W4); the organisation's territory when absent.
+        #[serde(default)]
+        place: Option<TerritoryId>,
+        /// The preferred quarter, 1–4.
+        #[serde(default)]
+        period: Option<u8>,
+        /// The worker's quota number (Tatarstan, R-W3).
+        #[serde(default)]
+        quota: Option<String>,
+    },
+    /// Moves the year's cycle to its next stage (R-W3; by: operator). The first call opens the
+    /// cycle at stage 1.
+    AdvanceStage {
+        /// The planning year.
+        year: i32,
+    },
+    /// Sets the year's priority directions (R-W3 stage 2; by: ministry).
+    SetPriorities {
+        /// The planning year.
+        year: i32,
+        /// The directions, in order of priority.
+        priorities: Vec<String>,
+    },
+    /// Sets the financing norm per worker, for one program or for all (R-F1, R-W3 stage 2;
+    /// by: ministry).
+    SetFinancingNorm {
+        /// The planning year.
+        year: i32,
+        /// The program; every program when absent.
+        program: Option<ProgramId>,
+        /// Roubles per worker.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        amount: crate::planning::Money,
+    },
+    /// Sets the limit for a year and source (R-F1; by: ministry).
+    SetFundingLimit {
+        /// The year.
+        year: i32,
+        /// `voucher` or `state`.
+        source: Funding,
+        /// Roubles.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        amount: crate::planning::Money,
+    },
+    /// Records an expert's conclusion at a stage of expertise (R-W3 stage 3; by: expert).
+    ReviewProgram {
+        /// The program.
+        program: ProgramId,
+        /// Technical, then content.
+        stage: crate::planning::ExpertiseStage,
+        /// Whether it passed.
+        passed: bool,
+        /// The conclusion.
+        conclusion: String,
+    },
+    /// Records the council's protocol: the members' votes decide by majority of those voting
+    /// (R-W3 stage 3; by: expert).
+    RecordProtocol {
+        /// The program.
+        program: ProgramId,
+        /// The protocol's number.
+        number: String,
+        /// The members' votes.
+        votes: Vec<crate::planning::MemberVote>,
+    },
+    /// Approves and publishes the year's registry: every recommended program of the year
+    /// (R-W3 stage 5; by: ministry).
+    ApproveRegistry {
+        /// The planning year.
+        year: i32,
+    },
+    /// Issues a unique number to every eligible worker without one (R-W3 stage 5; by:
+    /// operator); each commits the year's norm against the state-assignment limit (R-F1).
+    IssueQuotas {
+        /// The planning year.
+        year: i32,
+    },
+    /// Records a worker's temporary refusal of planned training, agreed by their organisation
+    /// (R-W3 stage 6; by: org responsible, territory, operator).
+    RefuseQuota {
+        /// The worker.
+        worker: PersonId,
+        /// The year.
+        year: i32,
+    },
+    /// Reassigns a refused number to another worker of the same organisation (R-W3 stage 6;
+    /// by: org responsible; after the deadline the territory, then the operator).
+    ReassignQuota {
+        /// The number.
+        number: String,
+        /// The new holder.
+        to: PersonId,
+    },
+    /// Answers the questionnaire of preferences (R-W3 stage 1; by: the worker, their org
+    /// responsible).
+    AnswerQuestionnaire {
+        /// The worker.
+        worker: PersonId,
+        /// The planning year.
+        year: i32,
+        /// Preferred directions.
+        directions: Vec<String>,
+        /// Preferred topics.
+        topics: Vec<String>,
+        /// Preferred forms of study.
+        forms: Vec<crate::planning::StudyForm>,
+    },
+    /// Marks a worker on or back from parental leave (by: org responsible).
+    SetParentalLeave {
+        /// The worker.
+        worker: PersonId,
+        /// On leave.
+        on_leave: bool,
+    },
+    /// Forms groups from the year's applications (R-W4; by: operator) — the consolidated
+    /// plan-schedule's groups, enrolments included.
+    FormGroups {
+        /// The planning year.
+        year: i32,
+    },
+    /// Approves the consolidated plan-schedule (R-W2; by: ministry).
+    ApprovePlan {
+        /// The planning year.
+        year: i32,
+    },
+    /// Accepts a seat offered from the waitlist (R-W4; by: the worker, their org responsible).
+    AcceptOffer {
+        /// The worker.
+        worker: PersonId,
+        /// The application's program.
+        program: ProgramId,
+        /// The planning year.
+        year: i32,
+    },
+    /// Declines an offered seat; it goes to the next in line (R-W4; by: the worker, their org
+    /// responsible).
+    DeclineOffer {
+        /// The worker.
+        worker: PersonId,
+        /// The application's program.
+        program: ProgramId,
+        /// The planning year.
+        year: i32,
+    },
+    /// Withdraws offers past their hold and offers the seats to the next in line (R-W4; by:
+    /// operator, or the host's scheduler as `system`).
+    ExpireOffers {
         /// The planning year.
         year: i32,
     },
@@ -328,7 +490,13 @@ impl Command {
             | Command::RejectVoucher { worker, .. }
             | Command::RecordPaperVoucher { worker, .. }
             | Command::CancelVoucher { worker, .. }
-            | Command::PlanTraining { worker, .. } => vec![Lock::Person(*worker)],
+            | Command::PlanTraining { worker, .. }
+            | Command::RefuseQuota { worker, .. }
+            | Command::AnswerQuestionnaire { worker, .. }
+            | Command::SetParentalLeave { worker, .. }
+            | Command::AcceptOffer { worker, .. }
+            | Command::DeclineOffer { worker, .. } => vec![Lock::Person(*worker)],
+            Command::ReassignQuota { to, .. } => vec![Lock::Person(*to)],
             Command::Enroll { worker, .. } | Command::RemoveFromGroup { worker, .. } => vec![Lock::Person(*worker)],
             Command::ConfirmEnrollment { group, .. } | Command::CompleteGroup { group, .. } => {
                 vec![Lock::Group(*group)]
@@ -343,7 +511,18 @@ impl Command {
             | Command::RegisterOfficial { .. }
             | Command::SubmitProgram { .. }
             | Command::ApproveProgram { .. }
-            | Command::OpenGroup { .. } => Vec::new(),
+            | Command::OpenGroup { .. }
+            | Command::AdvanceStage { .. }
+            | Command::SetPriorities { .. }
+            | Command::SetFinancingNorm { .. }
+            | Command::SetFundingLimit { .. }
+            | Command::ReviewProgram { .. }
+            | Command::RecordProtocol { .. }
+            | Command::ApproveRegistry { .. }
+            | Command::IssueQuotas { .. }
+            | Command::FormGroups { .. }
+            | Command::ApprovePlan { .. }
+            | Command::ExpireOffers { .. } => Vec::new(),
         }
     }
 
@@ -379,6 +558,23 @@ impl Command {
             Command::RemoveFromGroup { .. } => "remove_from_group",
             Command::CompleteGroup { .. } => "complete_group",
             Command::PlanTraining { .. } => "plan_training",
+            Command::AdvanceStage { .. } => "advance_stage",
+            Command::SetPriorities { .. } => "set_priorities",
+            Command::SetFinancingNorm { .. } => "set_financing_norm",
+            Command::SetFundingLimit { .. } => "set_funding_limit",
+            Command::ReviewProgram { .. } => "review_program",
+            Command::RecordProtocol { .. } => "record_protocol",
+            Command::ApproveRegistry { .. } => "approve_registry",
+            Command::IssueQuotas { .. } => "issue_quotas",
+            Command::RefuseQuota { .. } => "refuse_quota",
+            Command::ReassignQuota { .. } => "reassign_quota",
+            Command::AnswerQuestionnaire { .. } => "answer_questionnaire",
+            Command::SetParentalLeave { .. } => "set_parental_leave",
+            Command::FormGroups { .. } => "form_groups",
+            Command::ApprovePlan { .. } => "approve_plan",
+            Command::AcceptOffer { .. } => "accept_offer",
+            Command::DeclineOffer { .. } => "decline_offer",
+            Command::ExpireOffers { .. } => "expire_offers",
         }
     }
 }
@@ -477,6 +673,57 @@ pub enum Query {
         /// The slice; the region when absent.
         scope: Option<ScopeRef>,
     },
+    /// The year's planning cycle: stage, norms, milestones (R-W3).
+    ShowCycle {
+        /// The planning year.
+        year: i32,
+    },
+    /// The workers due for planned training in a year, with the reason for each (R-W3 stage
+    /// 1), over a slice.
+    Eligibility {
+        /// The planning year.
+        year: i32,
+        /// The slice; the region when absent.
+        scope: Option<ScopeRef>,
+    },
+    /// A worker's quota number for a year (R-W3).
+    ShowQuota {
+        /// The worker.
+        worker: PersonId,
+        /// The year.
+        year: i32,
+    },
+    /// A worker's applications (planned trainings) for a year, with their state.
+    ShowApplications {
+        /// The worker.
+        worker: PersonId,
+        /// The year.
+        year: i32,
+    },
+    /// The consolidated plan-schedule: the year's formed groups and the applications left out
+    /// (R-W2, R-W4).
+    PlanSchedule {
+        /// The planning year.
+        year: i32,
+    },
+    /// Quarterly monitoring of the plan-schedule: planned vs started vs completed, by provider
+    /// and territory (R-W2).
+    PlanExecution {
+        /// The planning year.
+        year: i32,
+        /// The quarter, 1–4.
+        quarter: u8,
+    },
+    /// Financing: limits, commitments and what is left, per source (R-F1).
+    FundingReport {
+        /// The year.
+        year: i32,
+    },
+    /// The questionnaire answers of a year, counted by direction, topic and form (R-W3).
+    PreferencesSummary {
+        /// The planning year.
+        year: i32,
+    },
 }
 
 impl Query {
@@ -493,6 +740,14 @@ impl Query {
             Query::ShowTraining { .. } => "show_training",
             Query::ShowNotifications { .. } => "show_notifications",
             Query::Report { .. } => "report",
+            Query::ShowCycle { .. } => "show_cycle",
+            Query::Eligibility { .. } => "eligibility",
+            Query::ShowQuota { .. } => "show_quota",
+            Query::ShowApplications { .. } => "show_applications",
+            Query::PlanSchedule { .. } => "plan_schedule",
+            Query::PlanExecution { .. } => "plan_execution",
+            Query::FundingReport { .. } => "funding_report",
+            Query::PreferencesSummary { .. } => "preferences_summary",
         }
     }
 }
@@ -716,4 +971,186 @@ pub enum QueryResult {
     Notifications(NotificationsView),
     /// `report`.
     Report(ReportView),
+    /// `show_cycle`.
+    Cycle(CycleView),
+    /// `eligibility`.
+    Eligibility(EligibilityView),
+    /// `show_quota`.
+    Quota(QuotaView),
+    /// `show_applications`.
+    Applications(ApplicationsView),
+    /// `plan_schedule`.
+    PlanSchedule(PlanScheduleView),
+    /// `plan_execution`.
+    PlanExecution(PlanExecutionView),
+    /// `funding_report`.
+    Funding(FundingView),
+    /// `preferences_summary`.
+    Preferences(PreferencesView),
+}
+
+/// The year's planning cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CycleView {
+    /// The cycle.
+    #[serde(flatten)]
+    pub cycle: crate::planning::Cycle,
+    /// The current stage's name, where the region has stages.
+    pub stage_name: Option<String>,
+}
+
+/// The workers due for planned training.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EligibilityView {
+    /// How many.
+    pub count: usize,
+    /// Of those, never trained.
+    pub never_trained: usize,
+    /// The workers, by person id.
+    pub workers: Vec<crate::planning::Eligible>,
+}
+
+/// A worker's quota number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuotaView {
+    /// The number, `none` when the worker holds none.
+    pub number: String,
+    /// `assigned`, `used`, `refused`, or `none`.
+    pub status: &'static str,
+    /// The record.
+    pub quota: Option<crate::planning::Quota>,
+}
+
+/// A worker's applications for a year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApplicationsView {
+    /// How many.
+    pub count: usize,
+    /// The state of the first (most workers apply once): `applied`, `placed`, …, or `none`.
+    pub status: &'static str,
+    /// The applications, oldest first.
+    pub items: Vec<PlanEntry>,
+}
+
+/// One line of the plan-schedule: a formed group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanLine {
+    /// The group.
+    pub group: GroupView,
+    /// The provider.
+    pub provider: OrgId,
+    /// The place of study.
+    pub place: TerritoryId,
+    /// The quarter.
+    pub period: u8,
+}
+
+/// The consolidated plan-schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanScheduleView {
+    /// The planning year.
+    pub year: i32,
+    /// Formed groups.
+    pub groups: usize,
+    /// Applications placed.
+    pub placed: usize,
+    /// Applications waiting for forming.
+    pub applied: usize,
+    /// Applications on the waitlist.
+    pub waitlisted: usize,
+    /// Applications offered a seat.
+    pub offered: usize,
+    /// Applications not placed and not waitlisted (below the minimum, unavailable).
+    pub unplaced: usize,
+    /// The day the ministry approved it.
+    pub approved_on: Option<NaiveDate>,
+    /// The lines, by period, place and program.
+    pub lines: Vec<PlanLine>,
+}
+
+/// One row of the plan-schedule's execution monitoring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExecutionRow {
+    /// The provider.
+    pub provider: OrgId,
+    /// The place of study.
+    pub territory: TerritoryId,
+    /// Groups planned up to the quarter's end.
+    pub planned: usize,
+    /// Of those, started by the quarter's end (or today, if earlier).
+    pub started: usize,
+    /// Of those, ended by the quarter's end with results recorded.
+    pub completed: usize,
+    /// Listeners in the planned groups.
+    pub listeners: u32,
+}
+
+/// The plan-schedule's execution for a quarter (R-W2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanExecutionView {
+    /// The year.
+    pub year: i32,
+    /// The quarter.
+    pub quarter: u8,
+    /// The day the monitoring is due (the 10th of the next month).
+    pub due: Option<NaiveDate>,
+    /// Totals.
+    pub planned: usize,
+    /// Totals.
+    pub started: usize,
+    /// Totals.
+    pub completed: usize,
+    /// By provider and territory.
+    pub rows: Vec<ExecutionRow>,
+}
+
+/// Financing for a year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FundingView {
+    /// The year.
+    pub year: i32,
+    /// The accounts, by source.
+    pub accounts: Vec<FundingLine>,
+}
+
+/// One source's limit and use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FundingLine {
+    /// The source.
+    pub source: Funding,
+    /// The limit, if set.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub limit: Option<crate::planning::Money>,
+    /// Committed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub used: crate::planning::Money,
+    /// Left under the limit.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub left: Option<crate::planning::Money>,
+    /// Commitments made.
+    pub commitments: u64,
+}
+
+/// Questionnaire answers counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreferencesView {
+    /// Answers.
+    pub answers: usize,
+    /// Workers per direction, most wanted first.
+    pub directions: Vec<(String, usize)>,
+    /// Workers per topic, most wanted first.
+    pub topics: Vec<(String, usize)>,
+    /// Workers per form of study.
+    pub forms: Vec<(crate::planning::StudyForm, usize)>,
 }

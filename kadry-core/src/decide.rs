@@ -162,6 +162,7 @@ pub fn register_person(
         status: if self_registered { EmploymentStatus::Pending } else { EmploymentStatus::Active },
         since: ctx.today,
         until: None,
+        parental_leave: false,
     };
     (id, vec![Change::PutPerson(person), Change::PutEmployment(employment)])
 }
@@ -374,6 +375,7 @@ pub fn request_voucher(
         org: None,
         position: None,
         reason: None,
+        committed: None,
     })])
 }
 
@@ -384,8 +386,22 @@ fn open_application(vouchers: &[Voucher]) -> Result<&Voucher> {
         .ok_or_else(|| Error::InvalidState("no voucher application is pending".into()))
 }
 
-/// R-V2, R-V4, R-V5: issues the pending application today and tells the worker.
-pub fn approve_voucher(ctx: &Ctx<'_>, emps: &[Employment], vouchers: &[Voucher]) -> Result<Vec<Change>> {
+/// What a voucher issue commits against (R-F1): the year's norm and the voucher account.
+pub struct VoucherFunding<'a> {
+    /// The financing norm per worker of the issue year.
+    pub norm: crate::planning::Money,
+    /// The voucher account of the issue year.
+    pub account: Option<&'a crate::planning::FundingAccount>,
+}
+
+/// R-V2, R-V4, R-V5, R-F1: issues the pending application today and tells the worker; the
+/// issue commits the year's norm against the voucher limit.
+pub fn approve_voucher(
+    ctx: &Ctx<'_>,
+    emps: &[Employment],
+    vouchers: &[Voucher],
+    funding: &VoucherFunding<'_>,
+) -> Result<Vec<Change>> {
     let vp = ctx.voucher_policy()?;
     let app = open_application(vouchers)?;
     let e = check_voucher_eligible(emps)?;
@@ -398,10 +414,16 @@ pub fn approve_voucher(ctx: &Ctx<'_>, emps: &[Employment], vouchers: &[Voucher])
         blocks_total: vp.blocks,
         org: Some(e.org),
         position: Some(e.position),
+        committed: Some(funding.norm),
         ..app.clone()
     };
+    crate::planning::check_commitment(funding.account, funding.norm)?; // R-F1
     let details = format!("Чек действителен до {}", valid_until.format("%d.%m.%Y"));
-    Ok(vec![Change::PutVoucher(v), ctx.notify(app.person, NotificationKind::VoucherApproved, details)]) // R-N1
+    Ok(vec![
+        Change::PutVoucher(v),
+        Change::Commit { year: ctx.today.year(), source: Funding::Voucher, amount: funding.norm, count: 1 },
+        ctx.notify(app.person, NotificationKind::VoucherApproved, details), // R-N1
+    ])
 }
 
 /// R-V4: rejects the pending application and tells the worker; it does not start R-V2.
@@ -440,6 +462,7 @@ pub fn record_paper_voucher(
         org: current.map(|e| e.org),
         position: current.map(|e| e.position),
         reason: None,
+        committed: None,
     })])
 }
 
@@ -457,7 +480,13 @@ pub fn cancel_voucher(
     if enrollments.iter().any(|e| e.voucher == Some(v.id) && e.status.holds_blocks()) {
         return Err(Error::InvalidState("the voucher's blocks are in use".into()));
     }
-    Ok(vec![Change::PutVoucher(Voucher { status: VoucherStatus::Cancelled, reason: Some(reason), ..v.clone() })])
+    let mut changes =
+        vec![Change::PutVoucher(Voucher { status: VoucherStatus::Cancelled, reason: Some(reason), ..v.clone() })];
+    // R-F1: a cancelled voucher gives its commitment back.
+    if let (Some(amount), Some(on)) = (v.committed, v.issued_on) {
+        changes.push(Change::Release { year: on.year(), source: Funding::Voucher, amount });
+    }
+    Ok(changes)
 }
 
 /// Block use of a voucher: (used, profile, consumed).
@@ -542,10 +571,24 @@ pub struct NewProgram {
     pub subjects: Audience<String>,
     /// Planning year.
     pub year: Option<i32>,
+    /// Direction.
+    pub direction: Option<String>,
+    /// Smallest group (R-W4).
+    pub min_group: Option<u32>,
+    /// Largest group (R-W4).
+    pub max_group: Option<u32>,
+    /// Places for the year.
+    pub places: Option<u32>,
 }
 
-/// R-P2, R-W1: a provider submits a program; one for planning year Y only inside the window.
-pub fn submit_program(ctx: &Ctx<'_>, provider: &Organisation, p: NewProgram) -> Result<(ProgramId, Vec<Change>)> {
+/// R-P2, R-W1..R-W3: a provider submits a program; one for planning year Y only inside the
+/// window (and, in Tatarstan, at stage 2 of Y's cycle: `stage`).
+pub fn submit_program(
+    ctx: &Ctx<'_>,
+    provider: &Organisation,
+    p: NewProgram,
+    stage: u8,
+) -> Result<(ProgramId, Vec<Change>)> {
     if !provider.kind.may_provide() {
         return Err(Error::InvalidInput(format!("{} is not a provider", provider.name)));
     }
@@ -557,8 +600,20 @@ pub fn submit_program(ctx: &Ctx<'_>, provider: &Organisation, p: NewProgram) -> 
         if !(2000..=2100).contains(&year) {
             return Err(Error::InvalidInput(format!("year {year}")));
         }
-        ctx.policy.check_window(WindowAction::SubmitProgram, year, ctx.today)?; // R-W1
+        ctx.policy.check_planning(WindowAction::SubmitProgram, year, ctx.today, stage)?; // R-W1..R-W3
+    } else if ctx.policy.council_expertise {
+        return Err(Error::InvalidInput("a registry program names its planning year".into())); // R-W3
     }
+    if let (Some(min), Some(max)) = (p.min_group, p.max_group)
+        && (min == 0 || min > max)
+    {
+        return Err(Error::InvalidInput(format!("group size {min}..{max}")));
+    }
+    if p.max_group == Some(0) || p.min_group == Some(0) {
+        return Err(Error::InvalidInput("a group has at least one listener".into()));
+    }
+    let direction = p.direction.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+    let p = NewProgram { direction, ..p };
     let id = ProgramId(ctx.id());
     let program = Program {
         id,
@@ -572,6 +627,11 @@ pub fn submit_program(ctx: &Ctx<'_>, provider: &Organisation, p: NewProgram) -> 
         subjects: p.subjects,
         year: p.year,
         status: ProgramStatus::Submitted,
+        direction: p.direction,
+        min_group: p.min_group,
+        max_group: p.max_group,
+        places: p.places,
+        expertise: None,
     };
     Ok((id, vec![Change::PutProgram(program)]))
 }
@@ -629,6 +689,7 @@ pub fn open_group(
         funding: g.funding,
         completed_on: None,
         cancelled: false,
+        plan: None,
     };
     Ok((id, vec![Change::PutGroup(group)]))
 }
@@ -745,6 +806,7 @@ pub fn enroll(ctx: &Ctx<'_>, s: &EnrollState<'_>) -> Result<(EnrollmentId, Vec<C
         confirmed: false,
         status: EnrollmentStatus::Enrolled,
         enrolled_at: ctx.now,
+        committed: None,
     };
     Ok((id, vec![Change::TakeSeat(g.id), Change::PutEnrollment(enrollment)]))
 }
@@ -864,7 +926,23 @@ pub fn complete_group(
     Ok(changes)
 }
 
-/// R-W1: a worker (or responsible) plans a training for planning year `year` inside the window.
+/// An application's choices (R-W3, R-W4).
+#[derive(Debug, Clone, Default)]
+pub struct Application {
+    /// The planning year.
+    pub year: i32,
+    /// The preferred place of study; the organisation's territory when absent.
+    pub place: Option<TerritoryId>,
+    /// The preferred quarter, 1–4.
+    pub period: Option<u8>,
+    /// The worker's quota number (R-W3).
+    pub quota: Option<String>,
+}
+
+/// R-W1..R-W4: a worker (or responsible) plans a training — applies — for planning year
+/// `year` inside the window (and stage); in Tatarstan with a valid number of their own, which
+/// the application uses up.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_training(
     ctx: &Ctx<'_>,
     person: &Person,
@@ -872,13 +950,22 @@ pub fn plan_training(
     org: Option<&Organisation>,
     program: (&Program, &Organisation),
     plans: &[PlanEntry],
-    year: i32,
+    app: &Application,
+    cycle: (u8, Option<crate::planning::Quota>),
 ) -> Result<(PlanId, Vec<Change>)> {
     let (program, provider) = program;
+    let year = app.year;
+    let (stage, quota) = cycle;
+    if !(2000..=2100).contains(&year) {
+        return Err(Error::InvalidInput(format!("year {year}")));
+    }
     if program.year.is_some_and(|y| y != year) {
         return Err(Error::InvalidInput(format!("the program is offered for another year than {year}")));
     }
-    ctx.policy.check_window(WindowAction::PlanTraining, year, ctx.today)?; // R-W1
+    if app.period.is_some_and(|q| !(1..=4).contains(&q)) {
+        return Err(Error::InvalidInput("the period is a quarter, 1–4".into()));
+    }
+    ctx.policy.check_planning(WindowAction::PlanTraining, year, ctx.today, stage)?; // R-W1..R-W3
     let e = active_employment(employments)?;
     let org = org.ok_or_else(|| Error::NotFound("the worker's organisation".into()))?;
     if program.status != ProgramStatus::Approved {
@@ -889,8 +976,40 @@ pub fn plan_training(
     if plans.iter().any(|p| p.program == program.id && p.year == year) {
         return Err(Error::InvalidState("the training is already planned".into()));
     }
+    let mut changes = Vec::new();
+    // R-W3: applications only with a valid number of one's own.
+    let used = if ctx.policy.quotas {
+        let number = app.quota.as_deref().map(str::trim).filter(|n| !n.is_empty()).ok_or(Error::QuotaRequired)?;
+        let q = quota
+            .filter(|q| q.number == number && q.holder == person.id && q.year == year)
+            .filter(|q| q.status == crate::planning::QuotaStatus::Assigned)
+            .ok_or(Error::QuotaInvalid)?;
+        let number = q.number.clone();
+        changes.push(Change::PutQuota(crate::planning::Quota { status: crate::planning::QuotaStatus::Used, ..q }));
+        Some(number)
+    } else {
+        None
+    };
     let id = PlanId(ctx.id());
-    Ok((id, vec![Change::PutPlan(PlanEntry { id, person: person.id, program: program.id, year, planned_at: ctx.now })]))
+    changes.insert(
+        0,
+        Change::PutPlan(PlanEntry {
+            id,
+            person: person.id,
+            program: program.id,
+            year,
+            planned_at: ctx.now,
+            status: crate::planning::PlanStatus::Applied,
+            org: Some(org.id),
+            place: Some(app.place.unwrap_or(org.territory)),
+            period: app.period,
+            quota: used,
+            group: None,
+            unplaced: None,
+            offer_until: None,
+        }),
+    );
+    Ok((id, changes))
 }
 
 /// R-V11: whether an active pedagogical worker is past the training floor on `today`.

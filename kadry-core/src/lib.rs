@@ -14,6 +14,7 @@ pub mod decide;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod planning;
 pub mod policy;
 pub mod ports;
 pub mod service;

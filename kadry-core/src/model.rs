@@ -73,6 +73,10 @@ pub struct License {
     /// The last day the licence is valid; `None` for a licence without an end (the usual case
     /// since 2021).
     pub valid_until: Option<NaiveDate>,
+    /// The day it was issued (002 §4.1: «лицензия с указанием номера и даты выдачи, срока
+    /// действия»); a group may not start before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<NaiveDate>,
 }
 
 /// An organisation: a school, kindergarten, provider, or a structural subdivision of one.
@@ -230,6 +234,10 @@ pub struct Employment {
     pub since: NaiveDate,
     /// The day it ended, if dismissed.
     pub until: Option<NaiveDate>,
+    /// On parental leave (отпуск по уходу за ребёнком): eligibility for planned training is a
+    /// policy choice (`RegionPolicy::eligibility_includes_parental_leave`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parental_leave: bool,
 }
 
 impl Employment {
@@ -367,7 +375,11 @@ pub struct RoleRequest {
 pub enum ProgramStatus {
     /// Submitted, awaiting expertise.
     Submitted,
-    /// Passed expertise: published, may get groups.
+    /// Recommended for the registry by the expert council (R-W3), awaiting the ministry.
+    Recommended,
+    /// Not recommended by the expert council (or failed an expertise stage).
+    Rejected,
+    /// Passed expertise (in Tatarstan: in the approved registry): published, may get groups.
     Approved,
 }
 
@@ -398,6 +410,22 @@ pub struct Program {
     pub year: Option<i32>,
     /// Expertise state.
     pub status: ProgramStatus,
+    /// The direction it belongs to (the registry is ordered by direction, R-W3 stage 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// The smallest group forming may make (R-W4); the policy's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_group: Option<u32>,
+    /// The largest group forming may make (R-W4); the policy's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_group: Option<u32>,
+    /// Places offered for its planning year (the state assignment); as many as applied when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub places: Option<u32>,
+    /// Expertise conclusions and the council's protocol (R-W3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expertise: Option<crate::planning::Expertise>,
 }
 
 impl Program {
@@ -461,6 +489,21 @@ pub struct Group {
     pub completed_on: Option<NaiveDate>,
     /// Whether the provider cancelled it.
     pub cancelled: bool,
+    /// For a group formed from applications (R-W4): its line of the plan-schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<GroupPlan>,
+}
+
+/// A formed group's line of the plan-schedule (R-W2, R-W4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupPlan {
+    /// The planning year.
+    pub year: i32,
+    /// The place of study (municipality).
+    pub place: TerritoryId,
+    /// The quarter, 1–4.
+    pub period: u8,
 }
 
 impl Group {
@@ -524,6 +567,11 @@ pub struct Enrollment {
     pub status: EnrollmentStatus,
     /// When it was made.
     pub enrolled_at: DateTime<Utc>,
+    /// The amount committed against the state-assignment limit when forming placed the worker
+    /// (R-F1); released on removal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub committed: Option<crate::planning::Money>,
 }
 
 /// The state of a voucher record.
@@ -569,6 +617,11 @@ pub struct Voucher {
     pub position: Option<Position>,
     /// A rejection or cancellation reason.
     pub reason: Option<String>,
+    /// The amount committed against the voucher limit at issue (R-F1); released on
+    /// cancellation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub committed: Option<crate::planning::Money>,
 }
 
 impl Voucher {
@@ -628,6 +681,31 @@ pub struct PlanEntry {
     pub year: i32,
     /// When it was planned.
     pub planned_at: DateTime<Utc>,
+    /// Its state.
+    #[serde(default)]
+    pub status: crate::planning::PlanStatus,
+    /// The worker's organisation when applying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgId>,
+    /// The preferred place of study (municipality, R-W4); the organisation's territory when
+    /// not chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<TerritoryId>,
+    /// The preferred quarter, 1–4; any when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<u8>,
+    /// The quota number it was made with (Tatarstan, R-W3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<String>,
+    /// The group it was placed in or offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupId>,
+    /// Why it was not placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unplaced: Option<crate::planning::UnplacedReason>,
+    /// The last day an offered seat is held (R-W4 waitlist).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_until: Option<NaiveDate>,
 }
 
 /// The kinds of notification (R-N1).
@@ -652,6 +730,12 @@ pub enum NotificationKind {
     /// A group's results were recorded.
     #[serde(rename = "group.completed")]
     GroupCompleted,
+    /// Forming placed the worker's application in a group (R-W4).
+    #[serde(rename = "plan.placed")]
+    PlanPlaced,
+    /// A freed seat is offered from the waitlist, held until a day (R-W4).
+    #[serde(rename = "waitlist.offered")]
+    SeatOffered,
 }
 
 impl NotificationKind {
@@ -664,6 +748,8 @@ impl NotificationKind {
             NotificationKind::EnrollmentRemoved => "enrollment.removed",
             NotificationKind::GroupCancelled => "group.cancelled",
             NotificationKind::GroupCompleted => "group.completed",
+            NotificationKind::PlanPlaced => "plan.placed",
+            NotificationKind::SeatOffered => "waitlist.offered",
         }
     }
 
@@ -676,6 +762,8 @@ impl NotificationKind {
             NotificationKind::EnrollmentRemoved => "Вы исключены из группы",
             NotificationKind::GroupCancelled => "Группа отменена",
             NotificationKind::GroupCompleted => "Обучение в группе завершено",
+            NotificationKind::PlanPlaced => "Ваша заявка включена в группу",
+            NotificationKind::SeatOffered => "Освободилось место в группе",
         }
     }
 }

@@ -58,8 +58,21 @@ pub enum WindowAction {
     SubmitProgram,
     /// A worker or responsible plans training / applies for planning year Y (R-W1, R-W2).
     PlanTraining,
-    /// The consolidated plan-schedule for year Y is approved (R-W2).
+    /// The consolidated plan-schedule for year Y is formed and approved (R-W2): forming
+    /// groups from applications, approving the plan.
     ConsolidatePlan,
+    /// A worker answers the questionnaire of preferences (R-W3 stage 1).
+    Questionnaire,
+    /// The ministry sets priorities and financing norms (R-W3 stage 2).
+    SetNorms,
+    /// The expert council reviews and votes (R-W3 stage 3).
+    Expertise,
+    /// The ministry approves and publishes the registry (R-W3 stage 5).
+    ApproveRegistry,
+    /// The regional operator issues quota numbers (R-W3 stage 5).
+    IssueQuotas,
+    /// A temporary refusal and the reassignment of its number (R-W3 stage 6).
+    ReassignQuota,
 }
 
 impl WindowAction {
@@ -69,6 +82,12 @@ impl WindowAction {
             WindowAction::SubmitProgram => "submit_program",
             WindowAction::PlanTraining => "plan_training",
             WindowAction::ConsolidatePlan => "consolidate_plan",
+            WindowAction::Questionnaire => "questionnaire",
+            WindowAction::SetNorms => "set_norms",
+            WindowAction::Expertise => "expertise",
+            WindowAction::ApproveRegistry => "approve_registry",
+            WindowAction::IssueQuotas => "issue_quotas",
+            WindowAction::ReassignQuota => "reassign_quota",
         }
     }
 }
@@ -105,6 +124,31 @@ pub struct PlanningWindow {
     pub source: String,
 }
 
+/// One stage of an ordered planning cycle (R-W3, Tatarstan's eight stages of 004): the actions
+/// allowed while the year's cycle is at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Its number, 1–8.
+    pub number: u8,
+    /// What happens at it.
+    pub name: String,
+    /// The gated actions it allows.
+    pub actions: Vec<WindowAction>,
+    /// The seed line it comes from.
+    pub source: String,
+}
+
+/// Parameters of forming groups from applications (R-W4) and of the waitlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormingPolicy {
+    /// The smallest group, for programs that name none.
+    pub min_group: u32,
+    /// The largest group, for programs that name none.
+    pub max_group: u32,
+    /// Working days an offered seat is held for the next in line.
+    pub offer_hold_working_days: u32,
+}
+
 /// A region's policy: every parameter the rules catalogue names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionPolicy {
@@ -127,6 +171,39 @@ pub struct RegionPolicy {
     pub provider_ownership_rule_from: Option<NaiveDate>,
     /// Planning windows (R-W1, R-W2, R-W3).
     pub windows: Vec<PlanningWindow>,
+    /// An ordered cycle of stages (R-W3); empty where the region plans by dates only.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
+    /// Whether programs pass the expert council (two-stage expertise, vote, protocol) and the
+    /// ministry's registry instead of the operator's approval (R-W3).
+    #[serde(default)]
+    pub council_expertise: bool,
+    /// Whether applications need a quota number (R-W3).
+    #[serde(default)]
+    pub quotas: bool,
+    /// Working days the organisation's operator has to reassign a refused number before the
+    /// district operator may, and the district operator before the regional operator may
+    /// (R-W3; the seed sets no number: kadry's default is 5).
+    #[serde(default = "default_reassign_days")]
+    pub quota_reassign_working_days: u32,
+    /// Whether workers on parental leave are selected as eligible (R-W3 stage 1).
+    #[serde(default)]
+    pub eligibility_includes_parental_leave: bool,
+    /// Forming and waitlist parameters (R-W4).
+    #[serde(default = "default_forming")]
+    pub forming: FormingPolicy,
+}
+
+fn default_reassign_days() -> u32 {
+    5
+}
+
+fn default_forming() -> FormingPolicy {
+    FormingPolicy { min_group: 5, max_group: 25, offer_hold_working_days: 3 }
+}
+
+fn stage(number: u8, name: &str, actions: &[WindowAction], source: &str) -> Stage {
+    Stage { number, name: name.to_string(), actions: actions.to_vec(), source: source.to_string() }
 }
 
 fn window(
@@ -177,6 +254,12 @@ impl RegionPolicy {
                     "001 §3.4–3.5: в период с 1 ноября по 1 декабря текущего года планирует обучение на плановый период",
                 ),
             ],
+            stages: Vec::new(),
+            council_expertise: false,
+            quotas: false,
+            quota_reassign_working_days: default_reassign_days(),
+            eligibility_includes_parental_leave: false,
+            forming: default_forming(),
         }
     }
 
@@ -214,11 +297,19 @@ impl RegionPolicy {
                     "002 §3.3: Формирование сводного плана-графика ... в срок до 15 декабря",
                 ),
             ],
+            stages: Vec::new(),
+            council_expertise: false,
+            quotas: false,
+            quota_reassign_working_days: default_reassign_days(),
+            eligibility_includes_parental_leave: false,
+            forming: default_forming(),
         }
     }
 
-    /// Tatarstan: the personalised model (seed 004). Its eight-stage cycle is issue 5.
+    /// Tatarstan: the personalised model (seed 004): eight stages in order, the expert council,
+    /// quota numbers.
     pub fn tatarstan() -> Self {
+        use WindowAction as W;
         RegionPolicy {
             region: Region::Tatarstan,
             time_zone: chrono_tz::Europe::Moscow,
@@ -229,6 +320,62 @@ impl RegionPolicy {
             data_correction_working_days: 10,
             provider_ownership_rule_from: PROVIDER_OWNERSHIP_RULE_FROM,
             windows: Vec::new(),
+            // R-W3: the eight stages of 004 p. 2.1, in order.
+            stages: vec![
+                stage(
+                    1,
+                    "selection of eligible workers; questionnaire of preferences",
+                    &[W::Questionnaire],
+                    "004 п. 2.1, первый этап: производит автоматическую выборку работников ...; заполняет анкету с указанием предпочитаемых направлений, тем ..., форм обучения",
+                ),
+                stage(
+                    2,
+                    "priorities and financing norm; providers submit programs",
+                    &[W::SetNorms, W::SubmitProgram],
+                    "004, второй этап: устанавливает приоритеты ...; определяет норматив финансирования ...; разрабатывает ... программы и представляет их на экспертизу",
+                ),
+                stage(
+                    3,
+                    "expert council: technical and content expertise, vote, protocol",
+                    &[W::Expertise],
+                    "004, третий этап: Экспертный совет проводит экспертизу ...; п. 2.1, 2.4 Положения об отборе",
+                ),
+                stage(
+                    4,
+                    "the regional operator forms the registry by direction",
+                    &[],
+                    "004, четвертый этап: формирует реестр дополнительных профессиональных программ на соответствующий год, упорядоченный по направлениям",
+                ),
+                stage(
+                    5,
+                    "the ministry approves and publishes the registry; unique numbers issued",
+                    &[W::ApproveRegistry, W::IssueQuotas],
+                    "004, пятый этап: утверждает реестр ...; присваивает работникам образования, имеющим право на плановое повышение квалификации, ... уникальный номер",
+                ),
+                stage(
+                    6,
+                    "applications with a unique number; temporary refusals and reassignment; forming of groups",
+                    &[W::PlanTraining, W::ReassignQuota, W::ConsolidatePlan],
+                    "004, шестой этап: формирует заявление ... с указанием в системе уникального номера; имеет право временно отказаться ...; пятый этап: автоматического формирования списков и групп слушателей",
+                ),
+                stage(
+                    7,
+                    "training, results, non-completers reported",
+                    &[],
+                    "004, седьмой этап: обучает ...; выдает удостоверение ...; сообщает ... сведения о работниках ..., не завершивших обучение",
+                ),
+                stage(
+                    8,
+                    "post-course monitoring",
+                    &[],
+                    "004, восьмой этап: проводит посткурсовое сопровождение (методический коучинг, мониторинговые исследования)",
+                ),
+            ],
+            council_expertise: true,
+            quotas: true,
+            quota_reassign_working_days: default_reassign_days(),
+            eligibility_includes_parental_leave: false,
+            forming: default_forming(),
         }
     }
 
@@ -274,6 +421,31 @@ impl RegionPolicy {
         Ok(())
     }
 
+    /// R-W3: refuses `action` unless the year's cycle is at the stage that allows it
+    /// (`planning.window_closed`). Regions without stages, and actions no stage names, are not
+    /// gated here.
+    pub fn check_stage(&self, action: WindowAction, year: i32, current: u8) -> Result<()> {
+        let Some(st) = self.stages.iter().find(|s| s.actions.contains(&action)) else {
+            return Ok(());
+        };
+        if st.number != current {
+            let now = if current == 0 { "not opened".to_string() } else { format!("at stage {current}") };
+            return Err(Error::PlanningWindowClosed(format!(
+                "{} is allowed at stage {} ({}); the {year} cycle is {now}",
+                action.as_str(),
+                st.number,
+                st.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// R-W1..R-W3: both gates, the dated window and the stage.
+    pub fn check_planning(&self, action: WindowAction, year: i32, today: NaiveDate, stage: u8) -> Result<()> {
+        self.check_window(action, year, today)?;
+        self.check_stage(action, year, stage)
+    }
+
     /// Adds whole months with Civil Code art. 192 semantics: a term ending in a month without
     /// that day ends on its last day (29 Feb + 12 months = 28 Feb).
     pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
@@ -316,6 +488,20 @@ mod tests {
         assert!(p.check_window(WindowAction::PlanTraining, 2026, d(2025, 10, 16)).is_err());
         assert!(p.check_window(WindowAction::ConsolidatePlan, 2026, d(2025, 12, 15)).is_ok());
         assert!(p.check_window(WindowAction::ConsolidatePlan, 2026, d(2025, 12, 16)).is_err());
+    }
+
+    #[test]
+    fn r_w3_tatarstan_stages_in_order() {
+        let p = RegionPolicy::tatarstan();
+        assert_eq!(p.stages.iter().map(|s| s.number).collect::<Vec<_>>(), (1..=8).collect::<Vec<u8>>());
+        assert!(p.check_stage(WindowAction::SubmitProgram, 2026, 2).is_ok());
+        let e = p.check_stage(WindowAction::SubmitProgram, 2026, 3).unwrap_err();
+        assert_eq!(e.code(), "planning.window_closed");
+        assert!(p.check_stage(WindowAction::PlanTraining, 2026, 0).is_err(), "a cycle not opened");
+        assert!(p.check_stage(WindowAction::PlanTraining, 2026, 6).is_ok());
+        assert!(p.check_stage(WindowAction::IssueQuotas, 2026, 5).is_ok());
+        // Samara and Yugra have no stages: only their dated windows gate.
+        assert!(RegionPolicy::samara().check_stage(WindowAction::PlanTraining, 2026, 0).is_ok());
     }
 
     #[test]

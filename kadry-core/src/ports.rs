@@ -65,6 +65,44 @@ pub enum Change {
     Notify(Notification),
     /// Appends an audit entry.
     Audit(AuditEntry),
+    /// Inserts or replaces a year's planning cycle (R-W3).
+    PutCycle(crate::planning::Cycle),
+    /// Inserts or replaces a quota number (R-W3). Stores keep numbers unique and one number
+    /// per worker and year.
+    PutQuota(crate::planning::Quota),
+    /// Inserts or replaces a worker's questionnaire for a year.
+    PutPreferences(crate::planning::Preferences),
+    /// Sets the limit of a year and source (R-F1): refused with `funding.limit_exceeded` when
+    /// more is committed already.
+    SetLimit {
+        /// The year.
+        year: i32,
+        /// The source.
+        source: Funding,
+        /// The limit.
+        limit: crate::planning::Money,
+    },
+    /// Commits an amount against a year and source — a conditional update, never
+    /// read-then-write (R-F1): `funding.limit_exceeded` when it would pass the limit.
+    Commit {
+        /// The year.
+        year: i32,
+        /// The source.
+        source: Funding,
+        /// The amount.
+        amount: crate::planning::Money,
+        /// How many commitments it sums.
+        count: u64,
+    },
+    /// Releases a committed amount (a cancelled voucher, a removed listener).
+    Release {
+        /// The year.
+        year: i32,
+        /// The source.
+        source: Funding,
+        /// The amount.
+        amount: crate::planning::Money,
+    },
 }
 
 /// A row a command's rules hang on, locked for the rest of the unit of work so concurrent
@@ -207,6 +245,24 @@ pub trait Tx: Send {
     async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32>;
     /// The rows behind a report over a slice.
     async fn staff_rows(&mut self, scope: Scope) -> Result<Vec<StaffRow>>;
+    /// A year's planning cycle.
+    async fn cycle(&mut self, year: i32) -> Result<Option<crate::planning::Cycle>>;
+    /// A quota number.
+    async fn quota(&mut self, number: &str) -> Result<Option<crate::planning::Quota>>;
+    /// The number a worker holds for a year (refused ones included).
+    async fn person_quota(&mut self, person: PersonId, year: i32) -> Result<Option<crate::planning::Quota>>;
+    /// Every number of a year, in no particular order.
+    async fn quotas(&mut self, year: i32) -> Result<Vec<crate::planning::Quota>>;
+    /// A worker's questionnaire for a year.
+    async fn preferences(&mut self, person: PersonId, year: i32) -> Result<Option<crate::planning::Preferences>>;
+    /// Every questionnaire of a year, in no particular order.
+    async fn year_preferences(&mut self, year: i32) -> Result<Vec<crate::planning::Preferences>>;
+    /// Every application (planned training) of a year, in no particular order.
+    async fn year_plans(&mut self, year: i32) -> Result<Vec<PlanEntry>>;
+    /// The groups formed for a year's plan-schedule, in no particular order.
+    async fn year_groups(&mut self, year: i32) -> Result<Vec<Group>>;
+    /// The funding accounts of a year (those with a limit or a commitment).
+    async fn funding(&mut self, year: i32) -> Result<Vec<crate::planning::FundingAccount>>;
     /// Undelivered outbox items due at `now` (never attempted, or their retry time has come;
     /// not given up), oldest first, at most `limit`. SQL stores lock them (`SKIP LOCKED`) so
     /// concurrent relays never deliver one twice.

@@ -15,6 +15,8 @@ use crate::model::*;
 use crate::policy::RegionPolicy;
 use crate::ports::{Change, Clock, Delivery, IdSource, Notifier, Store, Tx};
 
+mod planning;
+
 /// The application service over the ports. Cheap to clone; hold one per region.
 #[derive(Clone)]
 pub struct Service {
@@ -551,6 +553,7 @@ impl Service {
                     return Err(Error::InvalidState("the person already has a current workplace".into()));
                 }
                 let e = Employment {
+                    parental_leave: false,
                     id: EmploymentId(ctx.id()),
                     person: me,
                     org,
@@ -574,7 +577,12 @@ impl Service {
                 Self::person_or_nf(tx, worker).await?;
                 let emps = tx.employments(worker).await?;
                 let vouchers = tx.vouchers(worker).await?;
-                (Outcome::Done, Some(worker), d::approve_voucher(ctx, &emps, &vouchers)?)
+                // R-F1: the issue commits the year's norm against the voucher limit.
+                let year = chrono::Datelike::year(&ctx.today);
+                let norm = tx.cycle(year).await?.map(|c| c.norm_for(None)).unwrap_or_default();
+                let account = tx.funding(year).await?.into_iter().find(|a| a.source == Funding::Voucher);
+                let funding = d::VoucherFunding { norm, account: account.as_ref() };
+                (Outcome::Done, Some(worker), d::approve_voucher(ctx, &emps, &vouchers, &funding)?)
             }
             C::RejectVoucher { worker, reason } => {
                 Self::authorize(tx, actor, Action::RejectVoucher, &Target::region()).await?;
@@ -606,16 +614,41 @@ impl Service {
                 org_kinds,
                 subjects,
                 year,
+                direction,
+                min_group,
+                max_group,
+                places,
             } => {
                 Self::authorize(tx, actor, Action::SubmitProgram, &Target::provider(provider)).await?;
                 let org = tx.org(provider).await?.ok_or_else(|| nf("provider"))?;
-                let p = d::NewProgram { title, hours, annotation, positions, profile_for, org_kinds, subjects, year };
-                let (id, changes) = d::submit_program(ctx, &org, p)?;
+                let stage = match year {
+                    Some(y) => tx.cycle(y).await?.map_or(0, |c| c.stage),
+                    None => 0,
+                };
+                let p = d::NewProgram {
+                    title,
+                    hours,
+                    annotation,
+                    positions,
+                    profile_for,
+                    org_kinds,
+                    subjects,
+                    year,
+                    direction,
+                    min_group,
+                    max_group,
+                    places,
+                };
+                let (id, changes) = d::submit_program(ctx, &org, p, stage)?;
                 (created(id.0), None, changes)
             }
             C::ApproveProgram { program } => {
                 Self::authorize(tx, actor, Action::ApproveProgram, &Target::region()).await?;
                 let p = tx.program(program).await?.ok_or_else(|| nf("program"))?;
+                if self.policy.council_expertise {
+                    // R-W3: the expert council and the ministry's registry decide instead.
+                    return Err(Error::InvalidState("programs enter the registry through the expert council".into()));
+                }
                 // R-P1
                 let changes = if p.status == ProgramStatus::Approved {
                     vec![]
@@ -680,8 +713,11 @@ impl Service {
                 Self::authorize(tx, actor, Action::RemoveFromGroup, &target).await?;
                 let g = g.ok_or_else(|| nf("group"))?;
                 let enrollments = tx.person_enrollments(worker).await?;
-                let e = d::seat_of(&enrollments, group)?;
-                (Outcome::Done, Some(worker), d::remove_from_group(ctx, e, &g)?)
+                let e = d::seat_of(&enrollments, group)?.clone();
+                let mut changes = d::remove_from_group(ctx, &e, &g)?;
+                // R-W4, R-F1: a formed group's seat passes to the waitlist.
+                changes.extend(Self::after_removal(ctx, tx, &e, &g).await?);
+                (Outcome::Done, Some(worker), changes)
             }
             C::CompleteGroup { group, passed, failed } => {
                 let g = tx.group(group).await?;
@@ -703,7 +739,7 @@ impl Service {
                 )?;
                 (Outcome::Done, None, changes)
             }
-            C::PlanTraining { worker, program, year } => {
+            C::PlanTraining { worker, program, year, place, period, quota } => {
                 let (target, emps) = Self::person_target(tx, worker).await?;
                 Self::authorize(tx, actor, Action::PlanTraining, &target).await?;
                 let person = Self::person_or_nf(tx, worker).await?;
@@ -712,11 +748,27 @@ impl Service {
                     Some(e) => tx.org(e.org).await?,
                     None => None,
                 };
+                if let Some(t) = place {
+                    tx.territory(t).await?.ok_or_else(|| nf("place of study"))?;
+                }
                 let plans = tx.plans(worker).await?;
                 let provider = tx.org(p.provider).await?.ok_or_else(|| nf("provider"))?;
-                let (id, changes) = d::plan_training(ctx, &person, &emps, org.as_ref(), (&p, &provider), &plans, year)?;
+                let stage = tx.cycle(year).await?.map_or(0, |c| c.stage);
+                let quota_of = if self.policy.quotas { tx.person_quota(worker, year).await? } else { None };
+                let app = d::Application { year, place, period, quota };
+                let (id, changes) = d::plan_training(
+                    ctx,
+                    &person,
+                    &emps,
+                    org.as_ref(),
+                    (&p, &provider),
+                    &plans,
+                    &app,
+                    (stage, quota_of),
+                )?;
                 (created(id.0), Some(worker), changes)
             }
+            other => self.decide_planning(ctx, tx, actor, other).await?,
         })
     }
 
@@ -873,20 +925,41 @@ impl Service {
                     items,
                 })
             }
+            Query::ShowCycle { .. }
+            | Query::Eligibility { .. }
+            | Query::ShowQuota { .. }
+            | Query::ShowApplications { .. }
+            | Query::PlanSchedule { .. }
+            | Query::PlanExecution { .. }
+            | Query::FundingReport { .. }
+            | Query::PreferencesSummary { .. } => self.answer_planning(ctx, tx, actor, query).await?,
             Query::Report { metric, scope } => {
-                let (target, scope) = match scope {
-                    None => (Target::region(), Scope::Region),
-                    Some(ScopeRef::Territory(t)) => (Target::territory(t), Scope::Territory(t)),
-                    Some(ScopeRef::Organisation(o)) => {
-                        (Target::org(Self::org_ref(tx, o).await?), Scope::Organisation(o))
-                    }
-                };
-                Self::authorize(tx, actor, Action::Report, &target).await?;
-                Self::scope_of(tx, scope_ref(scope)).await?;
+                let scope = self.report_scope(tx, actor, Action::Report, scope).await?;
                 let rows = tx.staff_rows(scope).await?;
                 QueryResult::Report(ReportView { metric, value: report_value(&self.policy, metric, &rows, today) })
             }
         })
+    }
+}
+
+impl Service {
+    /// R-R1: authorises a slice for `action` (ministry: region; territory: its territory; head
+    /// and responsible: their organisation) and checks it exists.
+    async fn report_scope(
+        &self,
+        tx: &mut dyn Tx,
+        actor: Actor,
+        action: Action,
+        scope: Option<ScopeRef>,
+    ) -> Result<Scope> {
+        let (target, scope) = match scope {
+            None => (Target::region(), Scope::Region),
+            Some(ScopeRef::Territory(t)) => (Target::territory(t), Scope::Territory(t)),
+            Some(ScopeRef::Organisation(o)) => (Target::org(Self::org_ref(tx, o).await?), Scope::Organisation(o)),
+        };
+        Self::authorize(tx, actor, action, &target).await?;
+        Self::scope_of(tx, scope_ref(scope)).await?;
+        Ok(scope)
     }
 }
 

@@ -5,6 +5,7 @@ use kadry_core::calendar::{CalendarRegion, ProductionCalendar};
 use kadry_core::decide::{self as d, Ctx};
 use kadry_core::ids::*;
 use kadry_core::model::*;
+use kadry_core::planning::{Decimal, FundingAccount};
 use kadry_core::policy::RegionPolicy;
 use kadry_core::ports::{Change, SequentialIds};
 use kadry_core::types::{Email, FullName};
@@ -51,6 +52,7 @@ fn employment(status: EmploymentStatus, position: Position, pedagogical: bool) -
         status,
         since: day(2020, 9, 1),
         until: None,
+        parental_leave: false,
     }
 }
 
@@ -67,6 +69,7 @@ fn issued(on: NaiveDate) -> Voucher {
         valid_until: Some(RegionPolicy::add_months(on, 12)),
         blocks_total: 2,
         paper: false,
+        committed: None,
         org: None,
         position: None,
         reason: None,
@@ -153,13 +156,28 @@ fn r_v4_r_v5_approval_issues_for_a_year_and_notifies() {
     else {
         panic!()
     };
-    let changes = d::approve_voucher(&g.on(day(2025, 1, 15)), &teacher, &[app]).unwrap();
+    let norm = Decimal::new(1_500_000, 2);
+    let funding = d::VoucherFunding { norm, account: None };
+    let changes = d::approve_voucher(&g.on(day(2025, 1, 15)), &teacher, std::slice::from_ref(&app), &funding).unwrap();
     let Change::PutVoucher(v) = &changes[0] else { panic!() };
     assert_eq!((v.issued_on, v.valid_until), (Some(day(2025, 1, 15)), Some(day(2026, 1, 15))));
+    assert_eq!(v.committed, Some(norm));
+    // R-F1: the issue commits the norm against the year's voucher limit.
+    assert_eq!(changes[1], Change::Commit { year: 2025, source: Funding::Voucher, amount: norm, count: 1 });
     assert!(
-        matches!(&changes[1], Change::Notify(n) if n.kind == NotificationKind::VoucherApproved && n.person == pid(1))
+        matches!(&changes[2], Change::Notify(n) if n.kind == NotificationKind::VoucherApproved && n.person == pid(1))
     );
-    assert_eq!(code(d::approve_voucher(&g.on(day(2025, 1, 15)), &teacher, &[])), "state.invalid");
+    assert_eq!(code(d::approve_voucher(&g.on(day(2025, 1, 15)), &teacher, &[], &funding)), "state.invalid");
+    // R-F1: beyond the limit, refused.
+    let account = FundingAccount {
+        year: 2025,
+        source: Funding::Voucher,
+        limit: Some(Decimal::new(2_000_000, 2)),
+        used: Decimal::new(1_000_000, 2),
+        commitments: 1,
+    };
+    let tight = d::VoucherFunding { norm, account: Some(&account) };
+    assert_eq!(code(d::approve_voucher(&g.on(day(2025, 1, 15)), &teacher, &[app], &tight)), "funding.limit_exceeded");
 }
 
 fn program(hours: u32, profile_for: Audience<Position>) -> Program {
@@ -175,6 +193,11 @@ fn program(hours: u32, profile_for: Audience<Position>) -> Program {
         subjects: Audience::All,
         year: None,
         status: ProgramStatus::Approved,
+        direction: None,
+        min_group: None,
+        max_group: None,
+        places: None,
+        expertise: None,
     }
 }
 
@@ -191,6 +214,7 @@ fn group(starts: NaiveDate, funding: Funding, capacity: u32, taken: u32) -> Grou
         funding,
         completed_on: None,
         cancelled: false,
+        plan: None,
     }
 }
 
@@ -201,7 +225,7 @@ fn org(kind: OrgKind, ownership: Ownership) -> Organisation {
         kind,
         territory: TerritoryId(Uuid::from_u128(40)),
         parent: None,
-        license: Some(License { number: "1".into(), valid_until: None }),
+        license: Some(License { number: "1".into(), valid_until: None, issued_on: None }),
         ownership,
         closed_on: None,
     }
@@ -393,7 +417,7 @@ fn r_p1_r_p3_groups_need_approved_programs_and_a_licence() {
     assert_eq!(code(d::open_group(&ctx, &p, &provider, new(day(2025, 3, 7)))), "program.not_approved");
     p.status = ProgramStatus::Approved;
     let mut expiring = provider.clone();
-    expiring.license = Some(License { number: "1".into(), valid_until: Some(day(2025, 3, 6)) });
+    expiring.license = Some(License { number: "1".into(), valid_until: Some(day(2025, 3, 6)), issued_on: None });
     assert_eq!(code(d::open_group(&ctx, &p, &expiring, new(day(2025, 3, 7)))), "provider.license_invalid");
     assert!(d::open_group(&ctx, &p, &expiring, new(day(2025, 3, 6))).is_ok());
     let mut unlicensed = provider.clone();
@@ -418,6 +442,7 @@ fn r_g6_results_after_the_end_with_numbered_certificates() {
         confirmed: true,
         status: EnrollmentStatus::Enrolled,
         enrolled_at: noon(day(2025, 2, 1)),
+        committed: None,
     };
     let seats = [seat(1), seat(2), seat(3)];
     assert_eq!(

@@ -18,6 +18,7 @@ use kadry_adapters::MemoryStore;
 use kadry_core::command::{Command, Metric, Query, ScopeRef};
 use kadry_core::ids::*;
 use kadry_core::model::{Audience, Funding, License, OrgKind, Ownership, Position, Role};
+use kadry_core::planning::{ExpertiseStage, MemberVote, Money, StudyForm};
 use kadry_core::ports::{ManualClock, SequentialIds, Store};
 use kadry_core::{Actor, Error, RegionPolicy, Service};
 
@@ -279,6 +280,36 @@ fn u32_arg(a: &Args, k: &str) -> Result<u32, Error> {
     u32::try_from(v).map_err(|_| bad(format!("`{k}` out of range")))
 }
 
+fn opt_u32(a: &Args, k: &str) -> Result<Option<u32>, Error> {
+    int_arg(a, k)?.map(|v| u32::try_from(v).map_err(|_| bad(format!("`{k}` out of range")))).transpose()
+}
+
+fn year_arg(a: &Args) -> Result<i32, Error> {
+    let y = int_arg(a, "year")?.ok_or_else(|| bad("`year` is required"))?;
+    i32::try_from(y).map_err(|_| bad("`year` out of range"))
+}
+
+/// An amount of roubles, written as text ("9000.50") or a number.
+fn money_arg(a: &Args, k: &str) -> Result<Money, Error> {
+    let text = match a.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(bad(format!("`{k}` is required: an amount of roubles"))),
+    };
+    <Money as std::str::FromStr>::from_str(text.trim()).map_err(|_| bad(format!("`{k}` is not an amount: {text}")))
+}
+
+fn texts(a: &Args, k: &str) -> Result<Vec<String>, Error> {
+    match a.get(k) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad(format!("`{k}` must list text"))))
+            .collect(),
+        Some(_) => Err(bad(format!("`{k}` must be a list"))),
+    }
+}
+
 fn date_arg(a: &Args, k: &str) -> Result<NaiveDate, Error> {
     let s = str_arg(a, k)?;
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(format!("`{k}` must be a date YYYY-MM-DD")))
@@ -317,6 +348,23 @@ impl Runner {
         let id = PersonId(self.service.execute(Actor::Person(op), cmd).await?.created().unwrap_or_default());
         self.service.execute(Actor::Person(id), Command::ConfirmEmail { person: id }).await?;
         self.names.insert("ministry".into(), Named::Person(id));
+        Ok(())
+    }
+
+    /// `form_groups` with `name = "g"`: the formed groups become `g1`, `g2`, … in the
+    /// plan-schedule's order (period, place, title).
+    async fn name_formed_groups(&mut self, year: i32, prefix: &str) -> Result<(), Error> {
+        let Some(Named::Person(op)) = self.named("operator") else {
+            return Err(bad("no operator"));
+        };
+        let kadry_core::QueryResult::PlanSchedule(plan) =
+            self.service.query(Actor::Person(op), Query::PlanSchedule { year }).await?
+        else {
+            return Err(bad("plan_schedule answered something else"));
+        };
+        for (i, line) in plan.lines.iter().enumerate() {
+            self.names.entry(format!("{prefix}{}", i + 1)).or_insert(Named::Group(line.group.id));
+        }
         Ok(())
     }
 
@@ -422,8 +470,13 @@ impl Runner {
             return StepResult::Broken(format!("the name `{new}` is already taken in this file"));
         }
         match self.build(&step.action, a) {
-            Ok(Built::Command(cmd, introduces)) => match self.service.execute(actor, cmd).await {
+            Ok(Built::Command(cmd, introduces)) => match self.service.execute(actor, cmd.clone()).await {
                 Ok(outcome) => {
+                    if let (Command::FormGroups { year }, Some(prefix)) = (&cmd, a.get("name").and_then(Value::as_str))
+                        && let Err(e) = self.name_formed_groups(*year, prefix).await
+                    {
+                        return StepResult::Broken(format!("naming the formed groups: {e}"));
+                    }
                     if let (Some(name), Some(id)) = (a.get("id").and_then(Value::as_str), outcome.created()) {
                         self.names.insert(name.to_string(), introduces(id));
                     }
@@ -465,6 +518,7 @@ impl Runner {
                         } else {
                             None
                         },
+                        issued_on: if l.contains_key("issued_on") { Some(date_arg(l, "issued_on")?) } else { None },
                     }),
                     Some(_) => return Err(bad("`license` must be a table").into()),
                 };
@@ -579,6 +633,10 @@ impl Runner {
                     org_kinds: audience(a, "org_kinds", Audience::All)?,
                     subjects: audience(a, "subjects", Audience::All)?,
                     year,
+                    direction: opt_str(a, "direction")?,
+                    min_group: opt_u32(a, "min_group")?,
+                    max_group: opt_u32(a, "max_group")?,
+                    places: opt_u32(a, "places")?,
                 };
                 cmd(c, |u| Named::Program(ProgramId(u)))
             }
@@ -612,13 +670,118 @@ impl Runner {
                 none,
             ),
             "plan_training" => {
-                let year = int_arg(a, "year")?.ok_or_else(|| bad("`year` is required"))?;
-                let year = i32::try_from(year).map_err(|_| bad("year"))?;
+                let period = opt_u32(a, "period")?.map(|q| u8::try_from(q).map_err(|_| bad("period"))).transpose()?;
                 cmd(
-                    C::PlanTraining { worker: self.person(a, "worker")?, program: self.program(a, "program")?, year },
+                    C::PlanTraining {
+                        worker: self.person(a, "worker")?,
+                        program: self.program(a, "program")?,
+                        year: year_arg(a)?,
+                        place: self.opt_territory(a, "place")?,
+                        period,
+                        quota: opt_str(a, "quota")?,
+                    },
                     |u| Named::Person(PersonId(u)),
                 )
             }
+            "advance_stage" => cmd(C::AdvanceStage { year: year_arg(a)? }, none),
+            "set_priorities" => cmd(C::SetPriorities { year: year_arg(a)?, priorities: texts(a, "priorities")? }, none),
+            "set_financing_norm" => {
+                let program = if a.contains_key("program") { Some(self.program(a, "program")?) } else { None };
+                cmd(C::SetFinancingNorm { year: year_arg(a)?, program, amount: money_arg(a, "amount")? }, none)
+            }
+            "set_funding_limit" => {
+                let source: Funding = enum_arg(a.get("source").ok_or_else(|| bad("`source` is required"))?, "source")?;
+                cmd(C::SetFundingLimit { year: year_arg(a)?, source, amount: money_arg(a, "amount")? }, none)
+            }
+            "review_program" => {
+                let stage: ExpertiseStage =
+                    enum_arg(a.get("stage").ok_or_else(|| bad("`stage` is required"))?, "stage")?;
+                cmd(
+                    C::ReviewProgram {
+                        program: self.program(a, "program")?,
+                        stage,
+                        passed: opt_bool(a, "passed")?.ok_or_else(|| bad("`passed` is required"))?,
+                        conclusion: opt_str(a, "conclusion")?.unwrap_or_default(),
+                    },
+                    none,
+                )
+            }
+            "record_protocol" => {
+                let votes = match a.get("votes") {
+                    Some(Value::Object(m)) => m
+                        .iter()
+                        .map(|(name, v)| match self.named(name) {
+                            Some(Named::Person(member)) => Ok(MemberVote { member, vote: enum_arg(v, "votes")? }),
+                            _ => Err(bad(format!("`votes`: {name} is not a person"))),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                    Some(_) => return Err(bad("`votes` must be a table of member = vote").into()),
+                    None => Vec::new(),
+                };
+                cmd(
+                    C::RecordProtocol {
+                        program: self.program(a, "program")?,
+                        number: opt_str(a, "number")?.unwrap_or_default(),
+                        votes,
+                    },
+                    none,
+                )
+            }
+            "approve_registry" => cmd(C::ApproveRegistry { year: year_arg(a)? }, none),
+            "issue_quotas" => cmd(C::IssueQuotas { year: year_arg(a)? }, none),
+            "refuse_quota" => cmd(C::RefuseQuota { worker: self.person(a, "worker")?, year: year_arg(a)? }, none),
+            "reassign_quota" => {
+                cmd(C::ReassignQuota { number: str_arg(a, "number")?.into(), to: self.person(a, "to")? }, none)
+            }
+            "answer_questionnaire" => {
+                let forms = match a.get("forms") {
+                    None => Vec::new(),
+                    Some(Value::Array(items)) => {
+                        items.iter().map(|v| enum_arg::<StudyForm>(v, "forms")).collect::<Result<Vec<_>, _>>()?
+                    }
+                    Some(_) => return Err(bad("`forms` must be a list").into()),
+                };
+                cmd(
+                    C::AnswerQuestionnaire {
+                        worker: self.person(a, "worker")?,
+                        year: year_arg(a)?,
+                        directions: texts(a, "directions")?,
+                        topics: texts(a, "topics")?,
+                        forms,
+                    },
+                    none,
+                )
+            }
+            "set_parental_leave" => cmd(
+                C::SetParentalLeave {
+                    worker: self.person(a, "worker")?,
+                    on_leave: opt_bool(a, "on_leave")?.ok_or_else(|| bad("`on_leave` is required"))?,
+                },
+                none,
+            ),
+            "form_groups" => cmd(C::FormGroups { year: year_arg(a)? }, none),
+            "approve_plan" => cmd(C::ApprovePlan { year: year_arg(a)? }, none),
+            "accept_offer" | "decline_offer" => {
+                let (worker, program, year) = (self.person(a, "worker")?, self.program(a, "program")?, year_arg(a)?);
+                let c = if action == "accept_offer" {
+                    C::AcceptOffer { worker, program, year }
+                } else {
+                    C::DeclineOffer { worker, program, year }
+                };
+                cmd(c, none)
+            }
+            "expire_offers" => cmd(C::ExpireOffers { year: year_arg(a)? }, none),
+            "show_cycle" => q(Query::ShowCycle { year: year_arg(a)? }),
+            "eligibility" => q(Query::Eligibility { year: year_arg(a)?, scope: self.scope(a, "scope")? }),
+            "show_quota" => q(Query::ShowQuota { worker: self.person(a, "worker")?, year: year_arg(a)? }),
+            "show_applications" => q(Query::ShowApplications { worker: self.person(a, "worker")?, year: year_arg(a)? }),
+            "plan_schedule" => q(Query::PlanSchedule { year: year_arg(a)? }),
+            "plan_execution" => {
+                let quarter = u8::try_from(u32_arg(a, "quarter")?).map_err(|_| bad("quarter"))?;
+                q(Query::PlanExecution { year: year_arg(a)?, quarter })
+            }
+            "funding_report" => q(Query::FundingReport { year: year_arg(a)? }),
+            "preferences_summary" => q(Query::PreferencesSummary { year: year_arg(a)? }),
             "show_person" => q(Query::ShowPerson { person: self.person(a, "person")? }),
             "show_staff" => q(Query::ShowStaff { org: self.org(a, "org")? }),
             "show_voucher" => q(Query::ShowVoucher { worker: self.person(a, "worker")? }),

@@ -119,10 +119,19 @@ failing_tx! {
         staff_rows(scope: Scope) -> Vec<StaffRow>;
         outbox(now: chrono::DateTime<chrono::Utc>, limit: usize) -> Vec<OutboxItem>;
         mark_delivery(id: NotificationId, outcome: Delivery) -> ();
+        cycle(year: i32) -> Option<kadry::core::planning::Cycle>;
+        quota(number: &str) -> Option<kadry::core::planning::Quota>;
+        person_quota(person: PersonId, year: i32) -> Option<kadry::core::planning::Quota>;
+        quotas(year: i32) -> Vec<kadry::core::planning::Quota>;
+        preferences(person: PersonId, year: i32) -> Option<kadry::core::planning::Preferences>;
+        year_preferences(year: i32) -> Vec<kadry::core::planning::Preferences>;
+        year_plans(year: i32) -> Vec<PlanEntry>;
+        year_groups(year: i32) -> Vec<Group>;
+        funding(year: i32) -> Vec<kadry::core::planning::FundingAccount>;
 }
 
-/// A command whose second change fails (the voucher is written, the notification is not)
-/// commits nothing: no voucher, no notification, no audit entry.
+/// A command whose second change fails (the voucher is written, its funding commitment is
+/// not) commits nothing: no voucher, no notification, no audit entry.
 #[tokio::test]
 async fn a_failure_inside_a_command_leaves_no_trace() {
     let w = World::samara().await;

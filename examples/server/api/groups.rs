@@ -116,6 +116,10 @@ async fn submit_program(
         org_kinds: b.org_kinds.map_or(Audience::All, audience),
         subjects: b.subjects.map_or(Audience::All, text_audience),
         year: b.year,
+        direction: None,
+        min_group: None,
+        max_group: None,
+        places: None,
     };
     create(&state, actor, c).await
 }

@@ -123,7 +123,7 @@ async fn register_org(
     Authed(actor): Authed,
     ApiJson(body): ApiJson<NewOrg>,
 ) -> ApiResult<CreatedResponse> {
-    let license = body.license.map(|l| License { number: l.number, valid_until: l.valid_until });
+    let license = body.license.map(|l| License { number: l.number, valid_until: l.valid_until, issued_on: None });
     let c = Command::RegisterOrg {
         name: body.name,
         kind: body.kind,

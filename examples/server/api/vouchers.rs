@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use kadry::core::command::{NotificationsView, TrainingView, VoucherView};
-use kadry::core::ids::{PersonId, ProgramId};
+use kadry::core::ids::{PersonId, ProgramId, TerritoryId};
 use kadry::{Command, Query};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -162,9 +162,20 @@ pub struct NewPlan {
     pub program: ProgramId,
     /// The planning year.
     pub year: i32,
+    /// The preferred place of study, a territory (R-W4); the workplace's territory when absent.
+    #[serde(default)]
+    pub place: Option<TerritoryId>,
+    /// The preferred quarter, 1–4.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 4)]
+    pub period: Option<u8>,
+    /// The worker's unique number (Tatarstan, R-W3).
+    #[serde(default)]
+    pub quota: Option<String>,
 }
 
-/// Plans a training for a planning year, inside the planning window (R-W1).
+/// Plans a training — applies for it — for a planning year, inside the planning window
+/// (R-W1..R-W4).
 ///
 /// Actors: the worker, their org responsible.
 #[utoipa::path(
@@ -180,7 +191,19 @@ async fn plan_training(
     ApiPath(worker): ApiPath<PersonId>,
     ApiJson(b): ApiJson<NewPlan>,
 ) -> ApiResult<CreatedResponse> {
-    create(&state, actor, Command::PlanTraining { worker, program: b.program, year: b.year }).await
+    create(
+        &state,
+        actor,
+        Command::PlanTraining {
+            worker,
+            program: b.program,
+            year: b.year,
+            place: b.place,
+            period: b.period,
+            quota: b.quota,
+        },
+    )
+    .await
 }
 
 /// The worker's training history: finished trainings and certificates.
