@@ -512,7 +512,7 @@ pub fn form_groups(apps: &[FormingApp], limits: &BTreeMap<ProgramId, FormingLimi
     }
     let mut out = Forming::default();
     for (program, mut list) in by_program {
-        list.sort_by(|a, b| a.order.cmp(&b.order));
+        list.sort_by_key(|a| a.order);
         let Some(lim) = limits.get(&program).copied().filter(|l| l.available) else {
             out.unplaced.extend(list.iter().map(|a| (a.id, UnplacedReason::ProgramUnavailable)));
             continue;
@@ -918,7 +918,7 @@ pub mod decide {
         let refused_on = quota.refused_on.unwrap_or(ctx.today);
         let from = reassign_from(ctx, refused_on, by.1);
         if ctx.today < from {
-            return Err(Error::AccessDenied(format!("the organisation's operator reassigns it until {from}")));
+            return Err(Error::AccessDenied(format!("this operator may reassign the number from {from}")));
         }
         let e = crate::decide::active_employment(to.employments)?;
         if e.org != quota.org {
@@ -1285,5 +1285,95 @@ mod tests {
         assert_eq!(c.norm_for(Some(p)), Decimal::from(12000));
         assert_eq!(c.norm_for(Some(ProgramId(Uuid::from_u128(8)))), Decimal::from(9000));
         assert_eq!(c.norm_for(None), Decimal::from(9000));
+    }
+
+    mod forming {
+        //! R-W4: forming is property-tested: every application accounted for once, groups within
+        //! their sizes, places never exceeded, the same input (in any order) the same groups.
+        use super::super::*;
+        use proptest::prelude::*;
+        use uuid::Uuid;
+
+        fn apps() -> impl Strategy<Value = Vec<FormingApp>> {
+            prop::collection::vec((0u128..4, 0u128..3, prop::option::of(1u8..=4), 0i64..1000), 0..120).prop_map(|v| {
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, (program, place, period, t))| FormingApp {
+                        id: PlanId(Uuid::from_u128(10_000 + i as u128)),
+                        program: ProgramId(Uuid::from_u128(program + 1)),
+                        place: TerritoryId(Uuid::from_u128(place + 100)),
+                        period,
+                        order: (
+                            chrono::DateTime::from_timestamp(t, 0).unwrap_or_default(),
+                            PlanId(Uuid::from_u128(10_000 + i as u128)),
+                        ),
+                    })
+                    .collect()
+            })
+        }
+
+        fn limits() -> impl Strategy<Value = BTreeMap<ProgramId, FormingLimits>> {
+            prop::collection::vec((1u32..6, 0u32..10, prop::option::of(0u32..60), prop::bool::weighted(0.9)), 4)
+                .prop_map(|v| {
+                    v.into_iter()
+                        .enumerate()
+                        .map(|(i, (min, extra, places, available))| {
+                            (
+                                ProgramId(Uuid::from_u128(i as u128 + 1)),
+                                FormingLimits { min, max: min + extra, places, available },
+                            )
+                        })
+                        .collect()
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn r_w4_forming_accounts_for_everyone_within_sizes_and_places(
+                apps in apps(),
+                limits in limits(),
+                seed in any::<u64>(),
+            ) {
+                let f = form_groups(&apps, &limits);
+                // Every application exactly once.
+                let mut seen: Vec<PlanId> = f.groups.iter().flat_map(|g| g.members.iter().copied()).collect();
+                seen.extend(f.unplaced.iter().map(|(id, _)| *id));
+                seen.sort();
+                let mut all: Vec<PlanId> = apps.iter().map(|a| a.id).collect();
+                all.sort();
+                prop_assert_eq!(seen, all);
+                // Groups within the program's sizes, in one place and quarter.
+                for g in &f.groups {
+                    let l = limits[&g.program];
+                    prop_assert!(l.available);
+                    prop_assert!(g.members.len() as u32 >= l.min && g.members.len() as u32 <= l.max);
+                    prop_assert!((1..=4).contains(&g.period));
+                    for m in &g.members {
+                        let a = apps.iter().find(|a| a.id == *m).unwrap();
+                        prop_assert_eq!(a.place, g.place);
+                        prop_assert!(a.period.is_none_or(|p| p == g.period));
+                    }
+                }
+                // Never more placed than the program's places.
+                for (p, l) in &limits {
+                    let placed: usize = f.groups.iter().filter(|g| g.program == *p).map(|g| g.members.len()).sum();
+                    if let Some(places) = l.places {
+                        prop_assert!(placed <= places as usize);
+                    }
+                }
+                // The same input in another order gives the same groups.
+                let mut shuffled = apps.clone();
+                let n = shuffled.len();
+                if n > 1 {
+                    let mut x = seed;
+                    for i in (1..n).rev() {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        shuffled.swap(i, (x >> 33) as usize % (i + 1));
+                    }
+                }
+                let again = form_groups(&shuffled, &limits);
+                prop_assert_eq!(again, f);
+            }
+        }
     }
 }

@@ -470,9 +470,9 @@ impl Runner {
             return StepResult::Broken(format!("the name `{new}` is already taken in this file"));
         }
         match self.build(&step.action, a) {
-            Ok(Built::Command(cmd, introduces)) => match self.service.execute(actor, cmd.clone()).await {
+            Ok(Built::Command(cmd, introduces)) => match self.service.execute(actor, (*cmd).clone()).await {
                 Ok(outcome) => {
-                    if let (Command::FormGroups { year }, Some(prefix)) = (&cmd, a.get("name").and_then(Value::as_str))
+                    if let (Command::FormGroups { year }, Some(prefix)) = (&*cmd, a.get("name").and_then(Value::as_str))
                         && let Err(e) = self.name_formed_groups(*year, prefix).await
                     {
                         return StepResult::Broken(format!("naming the formed groups: {e}"));
@@ -497,7 +497,7 @@ impl Runner {
     fn build(&self, action: &str, a: &Args) -> Result<Built, BuildError> {
         use Command as C;
         let none = |_: uuid::Uuid| Named::Person(PersonId(uuid::Uuid::nil()));
-        let cmd = |c: Command, introduces: fn(uuid::Uuid) -> Named| Ok(Built::Command(c, introduces));
+        let cmd = |c: Command, introduces: fn(uuid::Uuid) -> Named| Ok(Built::Command(Box::new(c), introduces));
         let q = |q: Query| Ok(Built::Query(q));
         match action {
             "register_territory" => {
@@ -804,7 +804,7 @@ impl Runner {
 }
 
 enum Built {
-    Command(Command, fn(uuid::Uuid) -> Named),
+    Command(Box<Command>, fn(uuid::Uuid) -> Named),
     Query(Query),
 }
 

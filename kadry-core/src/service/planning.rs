@@ -258,8 +258,7 @@ impl Service {
         tx.plans(worker)
             .await?
             .into_iter()
-            .filter(|p| p.program == program && p.year == year && p.status != PlanStatus::Withdrawn)
-            .last()
+            .rfind(|p| p.program == program && p.year == year && p.status != PlanStatus::Withdrawn)
             .ok_or_else(|| nf("application"))
     }
 
