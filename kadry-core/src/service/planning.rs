@@ -174,8 +174,10 @@ impl Service {
                 let (target, _) = Self::person_target(tx, worker).await?;
                 Self::authorize(tx, actor, Action::AcceptOffer, &target).await?;
                 let plan = Self::application(tx, worker, program, year).await?;
-                let group =
-                    tx.group(plan.group.ok_or_else(|| nf("offered group"))?).await?.ok_or_else(|| nf("group"))?;
+                let Some(gid) = plan.group.filter(|_| plan.status == PlanStatus::Offered) else {
+                    return Err(Error::InvalidState("no seat is offered for this application".into()));
+                };
+                let group = tx.group(gid).await?.ok_or_else(|| nf("group"))?;
                 let norm = tx.cycle(year).await?.map(|c| c.norm_for(Some(program))).unwrap_or_default();
                 if plan.quota.is_none() {
                     let account = tx.funding(year).await?.into_iter().find(|a| a.source == Funding::State);
