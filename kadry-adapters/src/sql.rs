@@ -761,7 +761,8 @@ macro_rules! sql_tx {
                             sqlx::query(
                                 "INSERT INTO kadry_groups (id, program, provider, capacity, taken, plan_year, doc) \
                                  VALUES ($1, $2, $3, $4, 0, $5, $6) \
-                                 ON CONFLICT (id) DO UPDATE SET capacity = excluded.capacity, doc = excluded.doc",
+                                 ON CONFLICT (id) DO UPDATE SET capacity = excluded.capacity, plan_year = excluded.plan_year, \
+                                 doc = excluded.doc",
                             )
                             .bind(g.id.to_string())
                             .bind(g.program.to_string())

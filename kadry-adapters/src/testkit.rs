@@ -650,8 +650,198 @@ pub async fn check_prefetch(store: Arc<dyn Store>) {
     assert_eq!(tx.group(group).await.expect("group").map(|g| g.taken), Some(2), "prefetch: the seat taken is seen");
 }
 
+/// R-W3, R-F1: the planning records round-trip; one quota number per worker and year; funding
+/// moves by conditional update, exact to the kopeck, never past its limit nor below zero.
+pub async fn check_planning_records(store: Arc<dyn Store>) {
+    use kadry_core::planning::*;
+    let f = Fixture::build(store.clone(), 1, 2).await;
+    let (a, b) = (f.workers[0], f.workers[1]);
+    let kopeck = |k: i64| from_kopecks(k);
+    let mut cycle = Cycle::new(2026);
+    cycle.stage = 3;
+    cycle.norm = Some(kopeck(1_200_050));
+    cycle.program_norms.push(ProgramNorm { program: f.programs[0], amount: kopeck(900_000) });
+    let quota = |number: &str, holder| Quota {
+        number: number.into(),
+        year: 2026,
+        holder,
+        org: f.schools[0],
+        territory: f.territory,
+        status: QuotaStatus::Assigned,
+        refused_on: None,
+        committed: kopeck(1_200_050),
+        moves: Vec::new(),
+    };
+    let prefs = Preferences {
+        person: a,
+        year: 2026,
+        directions: vec!["ФГОС".into()],
+        topics: vec![],
+        forms: vec![StudyForm::Distance],
+        answered_on: NaiveDate::from_ymd_opt(2025, 2, 3).unwrap_or_default(),
+    };
+    let plan = PlanEntry {
+        id: PlanId(uuid::Uuid::new_v4()),
+        person: a,
+        program: f.programs[0],
+        year: 2026,
+        planned_at: noon(2025, 2, 3),
+        status: PlanStatus::Waitlisted,
+        org: Some(f.schools[0]),
+        place: Some(f.territory),
+        period: Some(2),
+        quota: Some("2026-000001".into()),
+        group: None,
+        unplaced: Some(UnplacedReason::NoPlaces),
+        offer_until: None,
+    };
+    let mut tx = store.begin().await.expect("begin");
+    for c in [
+        Change::PutCycle(cycle.clone()),
+        Change::PutQuota(quota("2026-000001", a)),
+        Change::PutPreferences(prefs.clone()),
+        Change::PutPlan(plan.clone()),
+    ] {
+        tx.apply(c).await.expect("apply");
+    }
+    assert_eq!(
+        code(tx.apply(Change::PutQuota(quota("2026-000002", a))).await),
+        "state.invalid",
+        "planning: one number per worker and year"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.expect("begin");
+    for c in [
+        Change::PutCycle(cycle.clone()),
+        Change::PutQuota(quota("2026-000001", a)),
+        Change::PutQuota(quota("2026-000002", b)),
+        Change::PutPreferences(prefs.clone()),
+        Change::PutPlan(plan.clone()),
+    ] {
+        tx.apply(c).await.expect("apply");
+    }
+    tx.commit().await.expect("commit");
+    // A violation aborts its unit of work (PostgreSQL): each refused change in its own.
+    let mut tx = store.begin().await.expect("begin");
+    let moved = Quota { holder: b, ..quota("2026-000001", a) };
+    assert_eq!(code(tx.apply(Change::PutQuota(moved)).await), "state.invalid", "planning: b holds a number already");
+    drop(tx);
+    let mut r = store.read().await.expect("read");
+    assert_eq!(r.cycle(2026).await.expect("cycle"), Some(cycle), "planning: the cycle round-trips");
+    assert_eq!(r.cycle(2027).await.expect("cycle"), None);
+    assert_eq!(r.quota("2026-000001").await.expect("quota"), Some(quota("2026-000001", a)));
+    assert_eq!(r.person_quota(b, 2026).await.expect("quota").map(|q| q.number), Some("2026-000002".into()));
+    assert_eq!(r.person_quota(b, 2025).await.expect("quota"), None);
+    assert_eq!(r.quotas(2026).await.expect("quotas").len(), 2);
+    assert_eq!(r.preferences(a, 2026).await.expect("prefs"), Some(prefs.clone()));
+    assert_eq!(r.year_preferences(2026).await.expect("prefs"), vec![prefs]);
+    assert_eq!(r.year_plans(2026).await.expect("plans"), vec![plan]);
+    assert!(r.year_plans(2025).await.expect("plans").is_empty());
+    drop(r);
+    // A formed group is found by its plan year.
+    let g = f.group(0, NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default(), 3, Funding::State).await;
+    let mut tx = store.begin().await.expect("begin");
+    let mut formed = tx.group(g).await.expect("group").expect("group");
+    formed.plan = Some(GroupPlan { year: 2026, place: f.territory, period: 2 });
+    tx.apply(Change::PutGroup(formed.clone())).await.expect("apply");
+    tx.commit().await.expect("commit");
+    let mut r = store.read().await.expect("read");
+    assert_eq!(r.year_groups(2026).await.expect("groups"), vec![formed], "planning: a year's formed groups");
+    drop(r);
+    // R-F1: limits and commitments.
+    let mut tx = store.begin().await.expect("begin");
+    tx.apply(Change::Commit { year: 2026, source: Funding::State, amount: kopeck(1), count: 1 })
+        .await
+        .expect("no limit yet");
+    tx.apply(Change::SetLimit { year: 2026, source: Funding::State, limit: kopeck(1_000_001) }).await.expect("limit");
+    tx.apply(Change::Commit { year: 2026, source: Funding::State, amount: kopeck(1_000_000), count: 2 })
+        .await
+        .expect("up to the limit, to the kopeck");
+    assert_eq!(
+        code(tx.apply(Change::Commit { year: 2026, source: Funding::State, amount: kopeck(1), count: 1 }).await),
+        "funding.limit_exceeded",
+        "R-F1: one kopeck past the limit"
+    );
+    tx.apply(Change::Release { year: 2026, source: Funding::State, amount: kopeck(500_000) }).await.expect("release");
+    tx.commit().await.expect("commit");
+    let mut tx = store.begin().await.expect("begin");
+    assert_eq!(
+        code(tx.apply(Change::SetLimit { year: 2026, source: Funding::State, limit: kopeck(500_000) }).await),
+        "funding.limit_exceeded",
+        "R-F1: a limit never below what is committed"
+    );
+    drop(tx);
+    let mut r = store.read().await.expect("read");
+    let acc = state_account(&mut *r).await.expect("the state account");
+    assert_eq!((acc.limit, acc.used, acc.commitments), (Some(kopeck(1_000_001)), kopeck(500_001), 3));
+    assert!(r.funding(2025).await.expect("funding").is_empty());
+    drop(r);
+    let mut tx = store.begin().await.expect("begin");
+    tx.apply(Change::Release { year: 2026, source: Funding::State, amount: kopeck(9_999_999) }).await.expect("release");
+    tx.commit().await.expect("commit");
+    let mut r = store.read().await.expect("read");
+    assert_eq!(state_account(&mut *r).await.map(|a| a.used), Some(kopeck(0)), "R-F1: never below zero");
+}
+
+async fn state_account(r: &mut dyn kadry_core::ports::Tx) -> Option<kadry_core::planning::FundingAccount> {
+    r.funding(2026).await.expect("funding").into_iter().find(|a| a.source == Funding::State)
+}
+
+/// R-F1 under concurrency: 24 vouchers approved in parallel against a limit of ten norms; exactly
+/// ten are issued and the account holds exactly the limit.
+pub async fn check_parallel_commitments(store: Arc<dyn Store>) {
+    use kadry_core::planning::from_kopecks;
+    let f = Arc::new(Fixture::build(store.clone(), 2, 24).await);
+    let ministry = PersonId(
+        created(
+            &f.service,
+            f.operator,
+            Command::RegisterOfficial {
+                full_name: "Министерство Образования".into(),
+                email: "ministry@kadry.invalid".into(),
+                role: Role::Ministry,
+                basis: "положение".into(),
+            },
+        )
+        .await,
+    );
+    ok(&f.service, ministry, Command::ConfirmEmail { person: ministry }).await;
+    let norm = from_kopecks(1_500_050);
+    ok(&f.service, ministry, Command::SetFinancingNorm { year: 2025, program: None, amount: norm }).await;
+    let limit = norm * kadry_core::planning::Decimal::from(10);
+    ok(&f.service, ministry, Command::SetFundingLimit { year: 2025, source: Funding::Voucher, amount: limit }).await;
+    for w in &f.workers {
+        ok(&f.service, *w, Command::RequestVoucher { worker: *w }).await;
+    }
+    let mut tasks = Vec::new();
+    for w in f.workers.clone() {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            f.service.execute(Actor::Person(f.operator), Command::ApproveVoucher { worker: w }).await
+        }));
+    }
+    let mut issued = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => issued += 1,
+            Err(e) => assert_eq!(e.code(), "funding.limit_exceeded", "unexpected refusal: {e}"),
+        }
+    }
+    assert_eq!(issued, 10, "R-F1: exactly ten norms fit the limit");
+    let mut r = store.read().await.expect("read");
+    let acc = r.funding(2025).await.expect("funding").into_iter().find(|a| a.source == Funding::Voucher);
+    assert_eq!(acc.map(|a| (a.used, a.commitments)), Some((limit, 10)), "R-F1: the account holds the limit");
+    let mut held = 0;
+    for w in &f.workers {
+        held += r.vouchers(*w).await.expect("vouchers").iter().filter(|v| v.status == VoucherStatus::Issued).count();
+    }
+    assert_eq!(held, 10, "every refused issue left its application pending");
+}
+
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 10] = [
+pub const CHECKS: [&str; 12] = [
+    "planning_records",
+    "parallel_commitments",
     "prefetch",
     "catalogue",
     "unit_of_work",
@@ -674,6 +864,8 @@ where
         let store = make(name).await;
         match name {
             "prefetch" => check_prefetch(store).await,
+            "planning_records" => check_planning_records(store).await,
+            "parallel_commitments" => check_parallel_commitments(store).await,
             "catalogue" => check_catalogue(store).await,
             "unit_of_work" => check_unit_of_work(store).await,
             "constraints" => check_constraints(store).await,
