@@ -671,8 +671,11 @@ pub fn open_group(
     if program.status != ProgramStatus::Approved {
         return Err(Error::ProgramNotApproved);
     }
-    // R-P3: the provider holds a licence covering the group.
-    let licensed = provider.license.as_ref().is_some_and(|l| l.valid_until.is_none_or(|u| g.ends <= u));
+    // R-P3: the provider holds a licence covering the group, from its issue to its end.
+    let licensed = provider
+        .license
+        .as_ref()
+        .is_some_and(|l| l.valid_until.is_none_or(|u| g.ends <= u) && l.issued_on.is_none_or(|i| i <= g.starts));
     if !licensed {
         return Err(Error::ProviderLicenseInvalid);
     }

@@ -420,6 +420,12 @@ fn r_p1_r_p3_groups_need_approved_programs_and_a_licence() {
     expiring.license = Some(License { number: "1".into(), valid_until: Some(day(2025, 3, 6)), issued_on: None });
     assert_eq!(code(d::open_group(&ctx, &p, &expiring, new(day(2025, 3, 7)))), "provider.license_invalid");
     assert!(d::open_group(&ctx, &p, &expiring, new(day(2025, 3, 6))).is_ok());
+    // R-P3: nor before the licence was issued (the licence's date, 002 §4.1).
+    let mut recent = provider.clone();
+    recent.license = Some(License { number: "2".into(), valid_until: None, issued_on: Some(day(2025, 3, 4)) });
+    assert_eq!(code(d::open_group(&ctx, &p, &recent, new(day(2025, 3, 7)))), "provider.license_invalid");
+    recent.license = Some(License { number: "2".into(), valid_until: None, issued_on: Some(day(2025, 3, 3)) });
+    assert!(d::open_group(&ctx, &p, &recent, new(day(2025, 3, 7))).is_ok());
     let mut unlicensed = provider.clone();
     unlicensed.license = None;
     assert_eq!(code(d::open_group(&ctx, &p, &unlicensed, new(day(2025, 3, 7)))), "provider.license_invalid");

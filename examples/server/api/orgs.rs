@@ -86,6 +86,9 @@ pub struct LicenseIn {
     /// The last day it is valid; absent for a licence without an end.
     #[serde(default)]
     pub valid_until: Option<chrono::NaiveDate>,
+    /// The day it was issued (R-P3): no group starts before it.
+    #[serde(default)]
+    pub issued_on: Option<chrono::NaiveDate>,
 }
 
 /// A new organisation.
@@ -123,7 +126,7 @@ async fn register_org(
     Authed(actor): Authed,
     ApiJson(body): ApiJson<NewOrg>,
 ) -> ApiResult<CreatedResponse> {
-    let license = body.license.map(|l| License { number: l.number, valid_until: l.valid_until, issued_on: None });
+    let license = body.license.map(|l| License { number: l.number, valid_until: l.valid_until, issued_on: l.issued_on });
     let c = Command::RegisterOrg {
         name: body.name,
         kind: body.kind,
