@@ -139,6 +139,9 @@ struct ReadCache {
     groups: std::collections::HashMap<String, Option<(String, i64)>>,
     programs: std::collections::HashMap<String, String>,
     orgs: std::collections::HashMap<String, String>,
+    /// Every year's cycle (a handful of rows), fetched with a group: a state-funded enrolment
+    /// reads its year's norm (R-F1).
+    cycles: Option<std::collections::HashMap<i32, String>>,
 }
 
 impl ReadCache {
@@ -175,8 +178,14 @@ impl ReadCache {
             "SELECT 'o', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_orgs ",
             "WHERE id IN (SELECT provider FROM kadry_groups WHERE id = $k)"
         );
+        // Every cycle; `$k` only keeps the placeholders in step.
+        const CYCLES: &str = concat!(
+            "SELECT 'c', CAST(year AS TEXT), CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_cycles ",
+            "WHERE $k IS NOT NULL"
+        );
         let mut parts: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
+        let mut cycles = self.cycles.is_some();
         let mut seen = std::collections::HashSet::new();
         for read in reads.iter().filter(|r| seen.insert(**r)) {
             let (key, wanted): (String, Vec<(bool, &str)>) = match read {
@@ -200,7 +209,9 @@ impl ReadCache {
                 Read::Group(g) => {
                     let k = g.to_string();
                     let cached = self.groups.contains_key(&k);
-                    (k, vec![(cached, GROUP), (cached, PROGRAM), (cached, PROVIDER)])
+                    let w = vec![(cached, GROUP), (cached, PROGRAM), (cached, PROVIDER), (cycles, CYCLES)];
+                    cycles = true;
+                    (k, w)
                 }
             };
             for (_, sql) in wanted.into_iter().filter(|(cached, _)| !cached) {
@@ -231,6 +242,7 @@ impl ReadCache {
                 }
                 Read::Group(g) => {
                     self.groups.entry(g.to_string()).or_insert(None);
+                    self.cycles.get_or_insert_with(Default::default);
                 }
             }
         }
@@ -249,6 +261,11 @@ impl ReadCache {
                 }
                 "r" => {
                     self.programs.insert(key, doc);
+                }
+                "c" => {
+                    if let Ok(year) = key.parse::<i32>() {
+                        self.cycles.get_or_insert_with(Default::default).insert(year, doc);
+                    }
                 }
                 _ => {
                     self.orgs.insert(key, doc);
@@ -530,6 +547,9 @@ macro_rules! sql_tx {
                 Ok(super::group_rows(employments, trainings, vouchers, enrollments))
             }
             async fn cycle(&mut self, year: i32) -> Result<Option<kadry_core::planning::Cycle>> {
+                if let Some(cycles) = &self.cache.cycles {
+                    return cycles.get(&year).map(|d| super::decode(d)).transpose();
+                }
                 let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM kadry_cycles WHERE year = $1")
                     .bind(i64::from(year))
                     .fetch_optional(&mut *self.tx)
@@ -915,26 +935,21 @@ macro_rules! sql_tx {
                         .await?;
                     }
                     Change::Commit { year, source, amount, count } => {
-                        // R-F1: a conditional update, never read-then-write.
-                        let (year, source, kopecks) =
-                            (i64::from(year), super::label(&source), kadry_core::planning::to_kopecks(amount));
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_funding (year, source) VALUES ($1, $2) ON CONFLICT (year, source) DO NOTHING",
-                            )
-                            .bind(year)
-                            .bind(source.clone()),
-                        )
-                        .await?;
+                        // R-F1: one conditional upsert, never read-then-write: the row is
+                        // created with the first commitment, and a commitment that would pass
+                        // the limit updates nothing.
                         let n = self
                             .exec(
                                 sqlx::query(
-                                    "UPDATE kadry_funding SET used = used + $3, commitments = commitments + $4 \
-                                     WHERE year = $1 AND source = $2 AND (amount_limit IS NULL OR used + $3 <= amount_limit)",
+                                    "INSERT INTO kadry_funding (year, source, used, commitments) VALUES ($1, $2, $3, $4) \
+                                     ON CONFLICT (year, source) DO UPDATE SET used = kadry_funding.used + excluded.used, \
+                                     commitments = kadry_funding.commitments + excluded.commitments \
+                                     WHERE kadry_funding.amount_limit IS NULL \
+                                     OR kadry_funding.used + excluded.used <= kadry_funding.amount_limit",
                                 )
-                                .bind(year)
-                                .bind(source)
-                                .bind(kopecks)
+                                .bind(i64::from(year))
+                                .bind(super::label(&source))
+                                .bind(kadry_core::planning::to_kopecks(amount))
                                 .bind(i64::try_from(count).unwrap_or(i64::MAX)),
                             )
                             .await?;
@@ -1042,6 +1057,14 @@ pub mod sqlite {
                 .foreign_keys(true);
             // An in-memory database lives in one connection; a file serves readers in parallel.
             let max = if memory { 1 } else { 8 };
+            if !memory {
+                // Switch a new file to WAL on one connection first: the switch needs the file to
+                // itself, and the pool's connections would otherwise race for it ("database is
+                // locked" while the first migrates). WAL then persists in the file.
+                use sqlx::Connection;
+                let c = sqlx::SqliteConnection::connect_with(&options).await.map_err(super::map_err)?;
+                c.close().await.map_err(super::map_err)?;
+            }
             Self::connect_with(options, max).await
         }
 

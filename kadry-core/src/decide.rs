@@ -414,16 +414,15 @@ pub fn approve_voucher(
         blocks_total: vp.blocks,
         org: Some(e.org),
         position: Some(e.position),
-        committed: Some(funding.norm),
+        committed: Some(funding.norm).filter(|n| !n.is_zero()),
         ..app.clone()
     };
     crate::planning::check_commitment(funding.account, funding.norm)?; // R-F1
     let details = format!("Чек действителен до {}", valid_until.format("%d.%m.%Y"));
-    Ok(vec![
-        Change::PutVoucher(v),
-        Change::Commit { year: ctx.today.year(), source: Funding::Voucher, amount: funding.norm, count: 1 },
-        ctx.notify(app.person, NotificationKind::VoucherApproved, details), // R-N1
-    ])
+    let mut changes = vec![Change::PutVoucher(v)];
+    changes.extend(crate::planning::commitment(ctx.today.year(), Funding::Voucher, funding.norm, 1));
+    changes.push(ctx.notify(app.person, NotificationKind::VoucherApproved, details)); // R-N1
+    Ok(changes)
 }
 
 /// R-V4: rejects the pending application and tells the worker; it does not start R-V2.
@@ -748,6 +747,10 @@ pub struct EnrollState<'a> {
     pub vouchers: &'a [Voucher],
     /// The worker's enrolments.
     pub enrollments: &'a [Enrollment],
+    /// R-F1: what a state-funded enrolment commits against the state-assignment limit of the
+    /// group's year: the program's norm, zero when none is set or when the worker's quota number
+    /// carried it already.
+    pub state_norm: crate::planning::Money,
 }
 
 /// R-G2..R-G4, R-P4, R-V6..R-V9: enrols a worker; a voucher group reserves
@@ -809,9 +812,12 @@ pub fn enroll(ctx: &Ctx<'_>, s: &EnrollState<'_>) -> Result<(EnrollmentId, Vec<C
         confirmed: false,
         status: EnrollmentStatus::Enrolled,
         enrolled_at: ctx.now,
-        committed: None,
+        committed: Some(s.state_norm).filter(|n| g.funding == Funding::State && !n.is_zero()),
     };
-    Ok((id, vec![Change::TakeSeat(g.id), Change::PutEnrollment(enrollment)]))
+    let commit = enrollment.committed.and_then(|a| crate::planning::commitment(g.starts.year(), Funding::State, a, 1));
+    let mut changes = vec![Change::TakeSeat(g.id), Change::PutEnrollment(enrollment)];
+    changes.extend(commit); // R-F1
+    Ok((id, changes))
 }
 
 /// The worker's enrolment holding a seat in the group.
@@ -841,11 +847,17 @@ pub fn remove_from_group(ctx: &Ctx<'_>, e: &Enrollment, group: &Group) -> Result
     if group.completed_on.is_some() {
         return Err(Error::InvalidState("the group is completed".into()));
     }
-    Ok(vec![
+    let mut changes = vec![
         Change::PutEnrollment(Enrollment { status: EnrollmentStatus::Removed, ..e.clone() }),
         Change::FreeSeat(group.id),
         ctx.notify(e.person, NotificationKind::EnrollmentRemoved, String::new()),
-    ])
+    ];
+    // R-F1: the listener's commitment goes back to the limit.
+    if let Some(amount) = e.committed {
+        let year = group.plan.as_ref().map_or(group.starts.year(), |p| p.year);
+        changes.push(Change::Release { year, source: Funding::State, amount });
+    }
+    Ok(changes)
 }
 
 /// The final attestation's results for a group.

@@ -614,6 +614,12 @@ pub fn source_order(source: Funding) -> u8 {
     }
 }
 
+/// R-F1: the change committing `amount` (`count` commitments) against a year and source; none
+/// for a zero amount (no norm set for the year).
+pub fn commitment(year: i32, source: Funding, amount: Money, count: u64) -> Option<crate::ports::Change> {
+    (amount > Decimal::ZERO && count > 0).then_some(crate::ports::Change::Commit { year, source, amount, count })
+}
+
 /// R-F1: refuses a commitment of `amount` that would take `account` past its limit.
 pub fn check_commitment(account: Option<&FundingAccount>, amount: Money) -> Result<()> {
     if let Some(a) = account
@@ -860,9 +866,7 @@ pub mod decide {
                 moves: Vec::new(),
             }));
         }
-        if !fresh.is_empty() {
-            changes.push(Change::Commit { year, source: Funding::State, amount: total, count: fresh.len() as u64 });
-        }
+        changes.extend(commitment(year, Funding::State, total, fresh.len() as u64));
         changes.push(Change::PutCycle(Cycle { quotas_issued_on: Some(ctx.today), ..cycle }));
         Ok(changes)
     }
@@ -1055,7 +1059,7 @@ pub mod decide {
             }));
             for m in &fg.members {
                 let plan = plans[m];
-                let amount = plan.quota.is_none().then(|| cycle.norm_for(Some(program.id)));
+                let amount = Some(cycle.norm_for(Some(program.id))).filter(|a| plan.quota.is_none() && !a.is_zero());
                 if let Some(a) = amount {
                     committed += a;
                     commitments += 1;
@@ -1108,9 +1112,7 @@ pub mod decide {
             }));
         }
         check_commitment(input.account, committed)?; // R-F1
-        if commitments > 0 {
-            changes.push(Change::Commit { year, source: Funding::State, amount: committed, count: commitments });
-        }
+        changes.extend(commitment(year, Funding::State, committed, commitments));
         changes.push(Change::PutCycle(Cycle { formed_on: Some(ctx.today), ..cycle }));
         Ok((forming, changes))
     }
@@ -1188,7 +1190,7 @@ pub mod decide {
         if plan.offer_until.is_some_and(|u| ctx.today > u) {
             return Err(Error::InvalidState("the offer has expired".into()));
         }
-        let committed = plan.quota.is_none().then_some(norm);
+        let committed = Some(norm).filter(|n| plan.quota.is_none() && !n.is_zero());
         let mut changes = vec![
             Change::PutEnrollment(Enrollment {
                 id: EnrollmentId(ctx.id()),
@@ -1211,7 +1213,7 @@ pub mod decide {
         ];
         if let Some(amount) = committed {
             let year = group.plan.as_ref().map_or(plan.year, |p| p.year);
-            changes.push(Change::Commit { year, source: Funding::State, amount, count: 1 });
+            changes.extend(commitment(year, Funding::State, amount, 1));
         }
         Ok(changes)
     }

@@ -680,6 +680,7 @@ impl Service {
                 };
                 let vouchers = tx.vouchers(worker).await?;
                 let enrollments = tx.person_enrollments(worker).await?;
+                let state_norm = self.state_norm(tx, worker, &g).await?;
                 let state = d::EnrollState {
                     person: &person,
                     employments: &emps,
@@ -689,6 +690,7 @@ impl Service {
                     provider: &provider,
                     vouchers: &vouchers,
                     enrollments: &enrollments,
+                    state_norm,
                 };
                 let (id, changes) = d::enroll(ctx, &state)?;
                 (created(id.0), Some(worker), changes)
@@ -770,6 +772,23 @@ impl Service {
             }
             other => self.decide_planning(ctx, tx, actor, other).await?,
         })
+    }
+
+    /// R-F1: what enrolling `worker` in `g` commits against the state-assignment limit: the
+    /// program's norm for the group's year, unless the group is not state-funded or the worker's
+    /// quota number carried it (R-W3).
+    async fn state_norm(&self, tx: &mut dyn Tx, worker: PersonId, g: &Group) -> Result<crate::planning::Money> {
+        use crate::planning::{Money, QuotaStatus};
+        if g.funding != Funding::State {
+            return Ok(Money::ZERO);
+        }
+        let year = chrono::Datelike::year(&g.starts);
+        let norm = tx.cycle(year).await?.map(|c| c.norm_for(Some(g.program))).unwrap_or_default();
+        if norm.is_zero() {
+            return Ok(norm);
+        }
+        let quota = if self.policy.quotas { tx.person_quota(worker, year).await? } else { None };
+        Ok(if quota.is_some_and(|q| q.status != QuotaStatus::Refused) { Money::ZERO } else { norm })
     }
 
     async fn recheck_unique(&self, tx: &mut dyn Tx, p: &Person) -> Result<()> {

@@ -267,6 +267,7 @@ fn enroll(
         provider: &provider,
         vouchers,
         enrollments,
+        state_norm: Decimal::ZERO,
     };
     d::enroll(&g.on(today), &s).map(|(_, c)| c)
 }
@@ -393,6 +394,7 @@ fn r_p4_school_teachers_not_at_private_providers_from_september_2025() {
             provider: &private,
             vouchers: &[],
             enrollments: &[],
+            state_norm: Decimal::ZERO,
         };
         d::enroll(&g.on(today), &s).map(|_| ())
     };
@@ -598,4 +600,42 @@ fn regions_without_vouchers_refuse_voucher_commands() {
     };
     let teacher = [employment(EmploymentStatus::Active, Position::Teacher, true)];
     assert_eq!(code(d::request_voucher(&g.on(day(2025, 1, 13)), pid(1), &teacher, &[])), "state.invalid");
+}
+
+/// R-F1: a state-funded enrolment commits the program's norm against the state-assignment
+/// limit of the group's year, and the removal gives it back; a voucher group commits nothing
+/// more (the voucher did).
+#[test]
+fn r_f1_state_enrolment_commits_and_removal_releases() {
+    let g = Given::samara();
+    let p = program(36, Audience::All);
+    let emps = [employment(EmploymentStatus::Active, Position::Teacher, true)];
+    let school = org(OrgKind::School, Ownership::Municipal);
+    let provider = org(OrgKind::Dpo, Ownership::Regional);
+    let person = worker();
+    let grp = group(day(2025, 10, 6), Funding::State, 5, 0);
+    let norm = Decimal::new(1_200_000, 2);
+    let s = d::EnrollState {
+        person: &person,
+        employments: &emps,
+        org: Some(&school),
+        group: &grp,
+        program: &p,
+        provider: &provider,
+        vouchers: &[],
+        enrollments: &[],
+        state_norm: norm,
+    };
+    let (_, changes) = d::enroll(&g.on(day(2025, 9, 1)), &s).unwrap();
+    assert!(changes.contains(&Change::Commit { year: 2025, source: Funding::State, amount: norm, count: 1 }));
+    let Some(Change::PutEnrollment(e)) = changes.iter().find(|c| matches!(c, Change::PutEnrollment(_))) else {
+        panic!("{changes:?}")
+    };
+    assert_eq!(e.committed, Some(norm));
+    let removed = d::remove_from_group(&g.on(day(2025, 9, 2)), e, &grp).unwrap();
+    assert!(removed.contains(&Change::Release { year: 2025, source: Funding::State, amount: norm }));
+    // No norm set: nothing committed, nothing to release.
+    let free = d::EnrollState { state_norm: Decimal::ZERO, ..s };
+    let (_, changes) = d::enroll(&g.on(day(2025, 9, 1)), &free).unwrap();
+    assert!(!changes.iter().any(|c| matches!(c, Change::Commit { .. })));
 }

@@ -126,7 +126,8 @@ async fn register_org(
     Authed(actor): Authed,
     ApiJson(body): ApiJson<NewOrg>,
 ) -> ApiResult<CreatedResponse> {
-    let license = body.license.map(|l| License { number: l.number, valid_until: l.valid_until, issued_on: l.issued_on });
+    let license =
+        body.license.map(|l| License { number: l.number, valid_until: l.valid_until, issued_on: l.issued_on });
     let c = Command::RegisterOrg {
         name: body.name,
         kind: body.kind,

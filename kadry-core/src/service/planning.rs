@@ -233,8 +233,8 @@ impl Service {
         changes
     }
 
-    /// R-W4, R-F1: after a removal from a formed group: the application is withdrawn, the
-    /// commitment released, and the seat offered to the next in line.
+    /// R-W4: after a removal from a formed group: the application is withdrawn and the seat
+    /// offered to the next in line (the commitment is released by the removal itself).
     pub(super) async fn after_removal(
         ctx: &Ctx<'_>,
         tx: &mut dyn Tx,
@@ -243,9 +243,6 @@ impl Service {
     ) -> Result<Vec<Change>> {
         let Some(gp) = &group.plan else { return Ok(Vec::new()) };
         let mut changes = Vec::new();
-        if let Some(amount) = removed.committed {
-            changes.push(Change::Release { year: gp.year, source: Funding::State, amount });
-        }
         let mut plans = tx.year_plans(gp.year).await?;
         if let Some(p) = plans.iter_mut().find(|p| p.person == removed.person && p.group == Some(group.id)) {
             p.status = PlanStatus::Withdrawn;
