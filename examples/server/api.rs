@@ -40,6 +40,31 @@
 //! | `DELETE /api/v1/groups/{id}/enrollments/{worker}` | `remove_from_group` | 204 |
 //! | `POST /api/v1/groups/{id}/complete` | `complete_group` | 204 |
 //! | `GET /api/v1/reports/{metric}?scope_kind=&scope=` | `report` | 200 |
+//! | `GET /api/v1/planning/{year}` | `show_cycle` | 200 |
+//! | `POST /api/v1/planning/{year}/advance` | `advance_stage` | 204 |
+//! | `PUT /api/v1/planning/{year}/priorities` | `set_priorities` | 204 |
+//! | `PUT /api/v1/planning/{year}/norm` | `set_financing_norm` | 204 |
+//! | `PUT /api/v1/planning/{year}/limits/{source}` | `set_funding_limit` | 204 |
+//! | `GET /api/v1/planning/{year}/funding` | `funding_report` | 200 |
+//! | `GET /api/v1/planning/{year}/eligibility?scope_kind=&scope=` | `eligibility` | 200 |
+//! | `POST /api/v1/planning/{year}/quotas` | `issue_quotas` | 204 |
+//! | `POST /api/v1/planning/{year}/registry/approve` | `approve_registry` | 204 |
+//! | `POST /api/v1/planning/{year}/forming` | `form_groups` | 204 |
+//! | `GET /api/v1/planning/{year}/plan-schedule` | `plan_schedule` | 200 |
+//! | `POST /api/v1/planning/{year}/plan-schedule/approve` | `approve_plan` | 204 |
+//! | `GET /api/v1/planning/{year}/execution/{quarter}` | `plan_execution` | 200 |
+//! | `GET /api/v1/planning/{year}/preferences` | `preferences_summary` | 200 |
+//! | `POST /api/v1/planning/{year}/offers/expire` | `expire_offers` | 204 |
+//! | `POST /api/v1/programs/{id}/reviews` | `review_program` | 204 |
+//! | `POST /api/v1/programs/{id}/protocol` | `record_protocol` | 204 |
+//! | `GET /api/v1/persons/{id}/quota/{year}` | `show_quota` | 200 |
+//! | `POST /api/v1/persons/{id}/quota/{year}/refuse` | `refuse_quota` | 204 |
+//! | `POST /api/v1/quotas/{number}/reassign` | `reassign_quota` | 204 |
+//! | `GET /api/v1/persons/{id}/applications/{year}` | `show_applications` | 200 |
+//! | `PUT /api/v1/persons/{id}/questionnaire/{year}` | `answer_questionnaire` | 204 |
+//! | `POST /api/v1/persons/{id}/applications/{year}/{program}/accept` | `accept_offer` | 204 |
+//! | `POST /api/v1/persons/{id}/applications/{year}/{program}/decline` | `decline_offer` | 204 |
+//! | `PUT /api/v1/persons/{id}/parental-leave` | `set_parental_leave` | 204 |
 //!
 //! Self-registration (`register_person` by the anonymous person) and `confirm_email` (which
 //! needs the emailed code) live under `/api/v1/auth` (`register`, `confirm`).
@@ -54,6 +79,7 @@ mod dto;
 mod groups;
 mod orgs;
 mod persons;
+mod planning;
 mod reports;
 mod vouchers;
 
@@ -104,6 +130,7 @@ study groups, training plans, notifications and reports. Every refusal carries a
         (name = "groups", description = "Study groups and enrolments (R-G1..R-G6)"),
         (name = "training", description = "Training plans and history, notifications (R-W1, R-N1)"),
         (name = "reports", description = "Report metrics (R-R1)"),
+        (name = "planning", description = "The annual planning cycle: stages, expertise, eligibility, quota numbers, forming of groups, waitlists, plan-schedule, financing (R-W1..R-W4, R-F1)"),
     )
 )]
 struct ApiDoc;
@@ -132,6 +159,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(vouchers::routes())
         .merge(groups::routes())
         .merge(reports::routes())
+        .merge(planning::routes())
 }
 
 /// The generated OpenAPI document.

@@ -1148,9 +1148,29 @@ pub struct PreferencesView {
     /// Answers.
     pub answers: usize,
     /// Workers per direction, most wanted first.
-    pub directions: Vec<(String, usize)>,
+    pub directions: Vec<Wanted>,
     /// Workers per topic, most wanted first.
-    pub topics: Vec<(String, usize)>,
+    pub topics: Vec<Wanted>,
     /// Workers per form of study.
-    pub forms: Vec<(crate::planning::StudyForm, usize)>,
+    pub forms: Vec<WantedForm>,
+}
+
+/// How many workers want a direction or topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Wanted {
+    /// The direction or topic.
+    pub name: String,
+    /// Workers who named it.
+    pub count: usize,
+}
+
+/// How many workers want a form of study.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WantedForm {
+    /// The form.
+    pub form: crate::planning::StudyForm,
+    /// Workers who named it.
+    pub count: usize,
 }

@@ -848,7 +848,10 @@ pub mod decide {
         gate(ctx, WindowAction::IssueQuotas, year, cycle.as_ref())?;
         let cycle = cycle.unwrap_or_else(|| Cycle::new(year));
         let norm = cycle.norm_for(None);
-        let holders: std::collections::HashSet<PersonId> = existing.iter().map(|q| q.holder).collect();
+        // Holders, and those who refused this year and saw their number move on: a second run
+        // (for workers hired since) gives neither a new one.
+        let holders: std::collections::HashSet<PersonId> =
+            existing.iter().flat_map(|q| std::iter::once(q.holder).chain(q.moves.iter().map(|m| m.from))).collect();
         let fresh: Vec<&Eligible> = eligible.iter().filter(|e| !holders.contains(&e.person)).collect();
         let total = norm * Decimal::from(fresh.len() as u64);
         check_commitment(account, total)?; // R-F1
@@ -1287,6 +1290,51 @@ mod tests {
         assert_eq!(c.norm_for(Some(p)), Decimal::from(12000));
         assert_eq!(c.norm_for(Some(ProgramId(Uuid::from_u128(8)))), Decimal::from(9000));
         assert_eq!(c.norm_for(None), Decimal::from(9000));
+    }
+
+    #[test]
+    fn r_w3_a_second_issue_skips_holders_and_refusers() {
+        use crate::calendar::{CalendarRegion, ProductionCalendar};
+        use crate::decide::Ctx;
+        use crate::ports::{Change, SequentialIds};
+        let policy = RegionPolicy::tatarstan();
+        let calendar = ProductionCalendar::new(CalendarRegion::Tatarstan);
+        let ids = SequentialIds::default();
+        let now = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap_or_default();
+        let ctx = Ctx { now, today: d(2025, 6, 2), policy: &policy, calendar: &calendar, ids: &ids };
+        let p = |n: u128| PersonId(Uuid::from_u128(n));
+        let (org, territory) = (OrgId(Uuid::from_u128(50)), TerritoryId(Uuid::from_u128(60)));
+        let due = |n| Eligible {
+            person: p(n),
+            org,
+            territory,
+            position: Position::Teacher,
+            reason: EligibilityReason::NeverTrained,
+            last_passed_on: None,
+            due_by: None,
+        };
+        // 1 holds a number; 2 refused and saw it move to 4; 3 is new.
+        let moved = Quota {
+            number: "2026-000002".into(),
+            year: 2026,
+            holder: p(4),
+            org,
+            territory,
+            status: QuotaStatus::Assigned,
+            refused_on: None,
+            committed: Decimal::ZERO,
+            moves: vec![QuotaMove { on: d(2025, 9, 1), from: p(2), to: p(4), by: p(9) }],
+        };
+        let held = Quota { number: "2026-000001".into(), holder: p(1), moves: vec![], ..moved.clone() };
+        let mut cycle = Cycle::new(2026);
+        cycle.stage = 5;
+        let changes =
+            decide::issue_quotas(&ctx, Some(cycle), 2026, &[due(1), due(2), due(3)], &[held, moved], None).unwrap();
+        let issued: Vec<(String, PersonId)> = changes
+            .iter()
+            .filter_map(|c| if let Change::PutQuota(q) = c { Some((q.number.clone(), q.holder)) } else { None })
+            .collect();
+        assert_eq!(issued, vec![("2026-000003".to_string(), p(3))]);
     }
 
     mod forming {

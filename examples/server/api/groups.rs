@@ -90,6 +90,18 @@ pub struct NewProgram {
     /// The planning year it is offered for (R-W1); absent for an out-of-plan program.
     #[serde(default)]
     pub year: Option<i32>,
+    /// Its direction (the registry is ordered by direction, R-W3).
+    #[serde(default)]
+    pub direction: Option<String>,
+    /// The smallest group forming may make (R-W4).
+    #[serde(default)]
+    pub min_group: Option<u32>,
+    /// The largest group forming may make (R-W4).
+    #[serde(default)]
+    pub max_group: Option<u32>,
+    /// Places offered for the planning year.
+    #[serde(default)]
+    pub places: Option<u32>,
 }
 
 /// Submits a program for expertise (R-P1, R-P2).
@@ -116,10 +128,10 @@ async fn submit_program(
         org_kinds: b.org_kinds.map_or(Audience::All, audience),
         subjects: b.subjects.map_or(Audience::All, text_audience),
         year: b.year,
-        direction: None,
-        min_group: None,
-        max_group: None,
-        places: None,
+        direction: b.direction,
+        min_group: b.min_group,
+        max_group: b.max_group,
+        places: b.places,
     };
     create(&state, actor, c).await
 }

@@ -53,6 +53,31 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/api/v1/groups/{id}/enrollments/{worker}"),
     ("post", "/api/v1/groups/{id}/complete"),
     ("get", "/api/v1/reports/{metric}"),
+    ("get", "/api/v1/planning/{year}"),
+    ("post", "/api/v1/planning/{year}/advance"),
+    ("put", "/api/v1/planning/{year}/priorities"),
+    ("put", "/api/v1/planning/{year}/norm"),
+    ("put", "/api/v1/planning/{year}/limits/{source}"),
+    ("get", "/api/v1/planning/{year}/funding"),
+    ("get", "/api/v1/planning/{year}/eligibility"),
+    ("post", "/api/v1/planning/{year}/quotas"),
+    ("post", "/api/v1/planning/{year}/registry/approve"),
+    ("post", "/api/v1/planning/{year}/forming"),
+    ("get", "/api/v1/planning/{year}/plan-schedule"),
+    ("post", "/api/v1/planning/{year}/plan-schedule/approve"),
+    ("get", "/api/v1/planning/{year}/execution/{quarter}"),
+    ("get", "/api/v1/planning/{year}/preferences"),
+    ("post", "/api/v1/planning/{year}/offers/expire"),
+    ("post", "/api/v1/programs/{id}/reviews"),
+    ("post", "/api/v1/programs/{id}/protocol"),
+    ("get", "/api/v1/persons/{id}/quota/{year}"),
+    ("post", "/api/v1/persons/{id}/quota/{year}/refuse"),
+    ("post", "/api/v1/quotas/{number}/reassign"),
+    ("get", "/api/v1/persons/{id}/applications/{year}"),
+    ("put", "/api/v1/persons/{id}/questionnaire/{year}"),
+    ("post", "/api/v1/persons/{id}/applications/{year}/{program}/accept"),
+    ("post", "/api/v1/persons/{id}/applications/{year}/{program}/decline"),
+    ("put", "/api/v1/persons/{id}/parental-leave"),
 ];
 
 fn doc() -> Value {
@@ -364,15 +389,14 @@ struct TestServer {
 
 impl TestServer {
     async fn start() -> Self {
+        Self::start_with(RegionPolicy::preset("samara").unwrap(), Arc::new(SystemClock)).await
+    }
+
+    async fn start_with(policy: RegionPolicy, clock: Arc<dyn kadry::core::ports::Clock>) -> Self {
         let path = std::env::temp_dir().join(format!("kadry-api-test-{}.db", uuid::Uuid::new_v4()));
         let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
         let pool = store.pool().clone();
-        let service = Service::new(
-            RegionPolicy::preset("samara").unwrap(),
-            Arc::new(store),
-            Arc::new(SystemClock),
-            Arc::new(RandomIds),
-        );
+        let service = Service::new(policy, Arc::new(store), clock, Arc::new(RandomIds));
         let auth = Arc::new(Auth::new(AuthDb::Sqlite(pool), service.clone()).await.unwrap());
         let operator =
             service.bootstrap_operator("Оператор Центра Тестов", "op@test.kadry.ru", "регламент").await.unwrap();
@@ -755,4 +779,285 @@ fn auth_operations_declare_their_errors() {
     let password = &d["components"]["schemas"]["RegisterRequest"]["properties"]["password"];
     let policy = (crate::auth::MIN_PASSWORD_CHARS as u64, crate::auth::MAX_PASSWORD_CHARS as u64);
     assert_eq!((password["minLength"].as_u64(), password["maxLength"].as_u64()), (Some(policy.0), Some(policy.1)));
+}
+
+/// The planning cycle over HTTP, Yugra: norms and limits, forming, the plan-schedule, its
+/// monitoring and financing; every response checked against the document.
+#[tokio::test]
+async fn a_planning_cycle_over_http() {
+    use kadry::Actor;
+    use kadry::core::ids::{OrgId, PersonId, ProgramId, TerritoryId};
+    use kadry::core::model::License;
+    use kadry::core::ports::ManualClock;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+    let clock = Arc::new(ManualClock::new(at("2025-06-02T09:00:00+05:00")));
+    let ts = TestServer::start_with(RegionPolicy::yugra(), clock.clone()).await;
+    let (service, auth, op) = (ts.service.clone(), ts.auth.clone(), ts.operator);
+    let exec = |actor: PersonId, c: Command| {
+        let service = service.clone();
+        async move { service.execute(Actor::Person(actor), c).await.unwrap().created() }
+    };
+    // The region, set up through the core.
+    let t = TerritoryId(exec(op, Command::RegisterTerritory { name: "Сургут".into() }).await.unwrap());
+    let org = |name: &str, kind, license| Command::RegisterOrg {
+        name: name.into(),
+        kind,
+        territory: t,
+        parent: None,
+        license,
+        ownership: None,
+    };
+    let school = OrgId(exec(op, org("СОШ № 1", OrgKind::School, None)).await.unwrap());
+    let lic = License { number: "2711".into(), valid_until: None, issued_on: None };
+    let iro = OrgId(exec(op, org("Институт развития", OrgKind::Dpo, Some(lic))).await.unwrap());
+    let person = |email: &str, org| Command::RegisterPerson {
+        full_name: "Иванова Мария Петровна".into(),
+        email: email.into(),
+        org,
+        position: Position::Teacher,
+        pedagogical: true,
+        consent: true,
+        snils: None,
+        subject: None,
+        birth_year: None,
+    };
+    let mut teachers = Vec::new();
+    for i in 0..2 {
+        let p = PersonId(exec(op, person(&format!("t{i}@school.ru"), school)).await.unwrap());
+        exec(p, Command::ConfirmEmail { person: p }).await;
+        teachers.push(p);
+    }
+    let kurator = PersonId(exec(op, person("kurator@iro.ru", iro)).await.unwrap());
+    exec(kurator, Command::ConfirmEmail { person: kurator }).await;
+    let grant = Command::GrantRole {
+        person: kurator,
+        role: kadry::core::model::Role::Provider,
+        scope: Some(kadry::ScopeRef::Organisation(iro)),
+        basis: "приказ № 1".into(),
+    };
+    exec(op, grant).await;
+    let program = ProgramId(
+        exec(
+            kurator,
+            Command::SubmitProgram {
+                provider: iro,
+                title: "Обновлённые ФГОС".into(),
+                hours: 36,
+                annotation: None,
+                positions: Audience::All,
+                profile_for: Audience::All,
+                org_kinds: Audience::All,
+                subjects: Audience::All,
+                year: Some(2026),
+                direction: None,
+                min_group: Some(1),
+                max_group: Some(3),
+                places: None,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    exec(op, Command::ApproveProgram { program }).await;
+    let ministry = PersonId(
+        exec(
+            op,
+            Command::RegisterOfficial {
+                full_name: "Министерство Образования".into(),
+                email: "ministry@test.kadry.ru".into(),
+                role: kadry::core::model::Role::Ministry,
+                basis: "положение".into(),
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    exec(ministry, Command::ConfirmEmail { person: ministry }).await;
+    auth.set_password(ministry, PASSWORD).await.unwrap();
+    clock.set(at("2025-09-01T10:00:00+05:00"));
+    for w in &teachers {
+        let c = Command::PlanTraining { worker: *w, program, year: 2026, place: None, period: Some(1), quota: None };
+        exec(*w, c).await;
+    }
+
+    let base = ts.base.clone();
+    let http = reqwest::Client::new();
+    let doc: Value = http.get(format!("{base}{OPENAPI_PATH}")).send().await.unwrap().json().await.unwrap();
+    let mut c = Client { base, http, token: None, doc };
+    let (w0, p) = (teachers[0].to_string(), program.to_string());
+
+    // The ministry: norms and limits.
+    c.login("ministry@test.kadry.ru").await;
+    let (s, v) = c.call("get", "/api/v1/planning/{year}", "/api/v1/planning/2026", None).await;
+    assert_eq!((s, v["stage"].as_u64()), (200, Some(0)));
+    let put = |path: &str| path.to_string();
+    let (s, _) = c
+        .call(
+            "put",
+            "/api/v1/planning/{year}/norm",
+            &put("/api/v1/planning/2026/norm"),
+            Some(json!({"amount": "10000"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, e) = c
+        .call("put", "/api/v1/planning/{year}/norm", "/api/v1/planning/2026/norm", Some(json!({"amount": "ten"})))
+        .await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")));
+    let limits = "/api/v1/planning/{year}/limits/{source}";
+    let (s, _) = c.call("put", limits, "/api/v1/planning/2026/limits/state", Some(json!({"amount": "15000"}))).await;
+    assert_eq!(s, 204);
+    let (s, e) = c.call("put", limits, "/api/v1/planning/2026/limits/paid", Some(json!({"amount": "1"}))).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")));
+    let (s, e) = c.call("put", limits, "/api/v1/planning/2026/limits/barter", Some(json!({"amount": "1"}))).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")));
+    let (s, _) = c
+        .call(
+            "put",
+            "/api/v1/planning/{year}/priorities",
+            "/api/v1/planning/2026/priorities",
+            Some(json!({"priorities": ["ФГОС"]})),
+        )
+        .await;
+    assert_eq!(s, 204);
+
+    // The operator forms groups: refused past the limit, then formed.
+    c.login("op@test.kadry.ru").await;
+    let forming = "/api/v1/planning/{year}/forming";
+    let (s, e) = c.call("post", forming, "/api/v1/planning/2026/forming", None).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("planning.window_closed")), "the plan is formed from 16 October");
+    clock.set(at("2025-10-20T10:00:00+05:00"));
+    let (s, e) = c.call("post", forming, "/api/v1/planning/2026/forming", None).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("funding.limit_exceeded")));
+    c.login("ministry@test.kadry.ru").await;
+    let (s, _) = c.call("put", limits, "/api/v1/planning/2026/limits/state", Some(json!({"amount": "20000"}))).await;
+    assert_eq!(s, 204);
+    c.login("op@test.kadry.ru").await;
+    let (s, _) = c.call("post", forming, "/api/v1/planning/2026/forming", None).await;
+    assert_eq!(s, 204);
+    let (s, v) =
+        c.call("get", "/api/v1/planning/{year}/plan-schedule", "/api/v1/planning/2026/plan-schedule", None).await;
+    assert_eq!((s, v["groups"].as_u64(), v["placed"].as_u64()), (200, Some(1), Some(2)), "{v}");
+    let apps = format!("/api/v1/persons/{w0}/applications/2026");
+    let (s, v) = c.call("get", "/api/v1/persons/{id}/applications/{year}", &apps, None).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("placed")));
+    let (s, v) = c.call("get", "/api/v1/planning/{year}/funding", "/api/v1/planning/2026/funding", None).await;
+    assert_eq!(
+        (s, v["accounts"][0]["used"].as_str(), v["accounts"][0]["left"].as_str()),
+        (200, Some("20000.00"), Some("0.00"))
+    );
+    let (s, v) = c.call("get", "/api/v1/planning/{year}/eligibility", "/api/v1/planning/2026/eligibility", None).await;
+    assert_eq!((s, v["count"].as_u64()), (200, Some(3)), "two teachers and the curator, never trained");
+    let execution = "/api/v1/planning/{year}/execution/{quarter}";
+    let (s, v) = c.call("get", execution, "/api/v1/planning/2026/execution/1", None).await;
+    assert_eq!((s, v["planned"].as_u64(), v["due"].as_str()), (200, Some(1), Some("2026-04-10")));
+    let (s, e) = c.call("get", execution, "/api/v1/planning/2026/execution/5", None).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")));
+    let (s, v) = c.call("get", "/api/v1/planning/{year}/preferences", "/api/v1/planning/2026/preferences", None).await;
+    assert_eq!((s, v["answers"].as_u64()), (200, Some(0)));
+    let (s, v) =
+        c.call("get", "/api/v1/persons/{id}/quota/{year}", &format!("/api/v1/persons/{w0}/quota/2026"), None).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("none")));
+    // What Yugra does not have: stages, quota numbers, the council's registry.
+    for (method, op_path, path, body, status, code) in [
+        (
+            "post",
+            "/api/v1/planning/{year}/advance",
+            "/api/v1/planning/2026/advance".to_string(),
+            None,
+            409,
+            "state.invalid",
+        ),
+        ("post", "/api/v1/planning/{year}/quotas", "/api/v1/planning/2026/quotas".into(), None, 409, "state.invalid"),
+        (
+            "post",
+            "/api/v1/quotas/{number}/reassign",
+            "/api/v1/quotas/2026-000001/reassign".into(),
+            Some(json!({"to": w0})),
+            409,
+            "quota.invalid",
+        ),
+        (
+            "post",
+            "/api/v1/persons/{id}/quota/{year}/refuse",
+            format!("/api/v1/persons/{w0}/quota/2026/refuse"),
+            None,
+            409,
+            "quota.invalid",
+        ),
+        (
+            "post",
+            "/api/v1/programs/{id}/reviews",
+            format!("/api/v1/programs/{p}/reviews"),
+            Some(json!({"stage": "technical", "passed": true, "conclusion": "ok"})),
+            403,
+            "access.denied",
+        ),
+        (
+            "post",
+            "/api/v1/programs/{id}/protocol",
+            format!("/api/v1/programs/{p}/protocol"),
+            Some(json!({"number": "1", "votes": [{"member": w0, "vote": "for"}]})),
+            403,
+            "access.denied",
+        ),
+        (
+            "put",
+            "/api/v1/persons/{id}/questionnaire/{year}",
+            format!("/api/v1/persons/{w0}/questionnaire/2026"),
+            Some(json!({"directions": ["ФГОС"]})),
+            403,
+            "access.denied",
+        ),
+        (
+            "post",
+            "/api/v1/persons/{id}/applications/{year}/{program}/accept",
+            format!("/api/v1/persons/{w0}/applications/2026/{p}/accept"),
+            None,
+            403,
+            "access.denied",
+        ),
+        (
+            "post",
+            "/api/v1/persons/{id}/applications/{year}/{program}/decline",
+            format!("/api/v1/persons/{w0}/applications/2026/{p}/decline"),
+            None,
+            403,
+            "access.denied",
+        ),
+    ] {
+        let (s, e) = c.call(method, op_path, &path, body).await;
+        assert_eq!((s, e["code"].as_str()), (status, Some(code)), "{method} {path}: {e}");
+    }
+    let (s, _) = c
+        .call(
+            "put",
+            "/api/v1/persons/{id}/parental-leave",
+            &format!("/api/v1/persons/{w0}/parental-leave"),
+            Some(json!({"on_leave": true})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) =
+        c.call("post", "/api/v1/planning/{year}/offers/expire", "/api/v1/planning/2026/offers/expire", None).await;
+    assert_eq!(s, 204);
+    c.login("ministry@test.kadry.ru").await;
+    let (s, e) = c
+        .call("post", "/api/v1/planning/{year}/registry/approve", "/api/v1/planning/2026/registry/approve", None)
+        .await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("state.invalid")));
+    let (s, _) = c
+        .call(
+            "post",
+            "/api/v1/planning/{year}/plan-schedule/approve",
+            "/api/v1/planning/2026/plan-schedule/approve",
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, v) = c.call("get", "/api/v1/planning/{year}", "/api/v1/planning/2026", None).await;
+    assert_eq!(
+        (s, v["plan_approved_on"].as_str(), v["priorities"][0].as_str()),
+        (200, Some("2025-10-20"), Some("ФГОС"))
+    );
 }

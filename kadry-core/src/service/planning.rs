@@ -426,15 +426,15 @@ impl Service {
                     }
                 }
                 let ranked = |m: BTreeMap<String, usize>| {
-                    let mut v: Vec<(String, usize)> = m.into_iter().collect();
-                    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    let mut v: Vec<Wanted> = m.into_iter().map(|(name, count)| Wanted { name, count }).collect();
+                    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
                     v
                 };
                 QueryResult::Preferences(PreferencesView {
                     answers: answers.len(),
                     directions: ranked(directions),
                     topics: ranked(topics),
-                    forms: forms.into_iter().collect(),
+                    forms: forms.into_iter().map(|(form, count)| WantedForm { form, count }).collect(),
                 })
             }
             other => return Err(Error::InvalidInput(format!("{} is not a planning query", other.name()))),
