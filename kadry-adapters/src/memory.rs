@@ -280,6 +280,13 @@ impl MemoryStore {
         (s.persons.len(), s.employments.len(), vouchers, s.groups.len(), s.enrollments.len())
     }
 
+    /// Every funding account (R-F1), for invariant checks.
+    pub fn funding_accounts(&self) -> Vec<FundingAccount> {
+        let mut v: Vec<FundingAccount> = self.snapshot().funding.values().cloned().collect();
+        v.sort_by_key(|a| (a.year, kadry_core::planning::source_order(a.source)));
+        v
+    }
+
     /// Every person, group, voucher and enrolment: a read-only dump for invariant checks.
     pub fn dump(&self) -> Dump {
         let s = self.snapshot();
