@@ -744,6 +744,17 @@ pub mod decide {
         program.year.ok_or_else(|| Error::InvalidInput("a registry program names its planning year".into()))
     }
 
+    /// R-W3 stage 3: the program's expertise record, while its expertise is open: a council
+    /// region, a planning year at its expertise stage, a program not yet decided.
+    fn open_expertise(ctx: &Ctx<'_>, cycle: Option<&Cycle>, program: &Program) -> Result<Expertise> {
+        let year = council_program(ctx, program)?;
+        gate(ctx, WindowAction::Expertise, year, cycle)?;
+        if program.status != ProgramStatus::Submitted {
+            return Err(Error::InvalidState("the program's expertise is over".into()));
+        }
+        Ok(program.expertise.clone().unwrap_or_default())
+    }
+
     /// R-W3 stage 3: an expert's conclusion; content expertise follows a passed technical one,
     /// and a failed stage rejects the program.
     pub fn review_program(
@@ -755,13 +766,8 @@ pub mod decide {
         passed: bool,
         conclusion: &str,
     ) -> Result<Vec<Change>> {
-        let year = council_program(ctx, program)?;
-        gate(ctx, WindowAction::Expertise, year, cycle)?;
+        let mut ex = open_expertise(ctx, cycle, program)?;
         let conclusion = non_empty("conclusion", conclusion)?;
-        if program.status != ProgramStatus::Submitted {
-            return Err(Error::InvalidState("the program's expertise is over".into()));
-        }
-        let mut ex = program.expertise.clone().unwrap_or_default();
         if stage == ExpertiseStage::Content && !ex.passed(ExpertiseStage::Technical) {
             return Err(Error::InvalidState("content expertise follows a passed technical expertise".into()));
         }
@@ -779,13 +785,8 @@ pub mod decide {
         votes: &[MemberVote],
         non_members: &[PersonId],
     ) -> Result<Vec<Change>> {
-        let year = council_program(ctx, program)?;
-        gate(ctx, WindowAction::Expertise, year, cycle)?;
+        let mut ex = open_expertise(ctx, cycle, program)?;
         let number = non_empty("protocol number", number)?;
-        if program.status != ProgramStatus::Submitted {
-            return Err(Error::InvalidState("the program's expertise is over".into()));
-        }
-        let mut ex = program.expertise.clone().unwrap_or_default();
         if !ex.passed(ExpertiseStage::Technical) || !ex.passed(ExpertiseStage::Content) {
             return Err(Error::InvalidState("the council votes after technical and content expertise".into()));
         }
