@@ -1069,18 +1069,7 @@ pub mod decide {
                     commitments += 1;
                 }
                 changes.push(Change::TakeSeat(id));
-                changes.push(Change::PutEnrollment(Enrollment {
-                    id: EnrollmentId(ctx.id()),
-                    group: id,
-                    person: plan.person,
-                    voucher: None,
-                    blocks: 0,
-                    profile_blocks: 0,
-                    confirmed: false,
-                    status: EnrollmentStatus::Enrolled,
-                    enrolled_at: ctx.now,
-                    committed: amount,
-                }));
+                changes.push(placement(ctx, id, plan.person, amount));
                 changes.push(Change::PutPlan(PlanEntry {
                     status: PlanStatus::Placed,
                     group: Some(id),
@@ -1119,6 +1108,23 @@ pub mod decide {
         changes.extend(commitment(year, Funding::State, committed, commitments));
         changes.push(Change::PutCycle(Cycle { formed_on: Some(ctx.today), ..cycle }));
         Ok((forming, changes))
+    }
+
+    /// The enrolment of a placed application (forming, an accepted offer): a state-funded seat,
+    /// with what it committed (R-F1).
+    fn placement(ctx: &Ctx<'_>, group: GroupId, person: PersonId, committed: Option<Money>) -> Change {
+        Change::PutEnrollment(Enrollment {
+            id: EnrollmentId(ctx.id()),
+            group,
+            person,
+            voucher: None,
+            blocks: 0,
+            profile_blocks: 0,
+            confirmed: false,
+            status: EnrollmentStatus::Enrolled,
+            enrolled_at: ctx.now,
+            committed,
+        })
     }
 
     /// R-W2: the ministry approves the consolidated plan-schedule once groups are formed.
@@ -1196,18 +1202,7 @@ pub mod decide {
         }
         let committed = Some(norm).filter(|n| plan.quota.is_none() && !n.is_zero());
         let mut changes = vec![
-            Change::PutEnrollment(Enrollment {
-                id: EnrollmentId(ctx.id()),
-                group: group.id,
-                person: plan.person,
-                voucher: None,
-                blocks: 0,
-                profile_blocks: 0,
-                confirmed: false,
-                status: EnrollmentStatus::Enrolled,
-                enrolled_at: ctx.now,
-                committed,
-            }),
+            placement(ctx, group.id, plan.person, committed),
             Change::PutPlan(PlanEntry {
                 status: PlanStatus::Placed,
                 offer_until: None,

@@ -231,11 +231,11 @@ macro_rules! year_command {
         ///
         #[doc = $actor]
         #[utoipa::path(
-                                    post, path = $path, tag = "planning",
-                                    params(("year" = i32, Path, description = "The planning year")),
-                                    security(("bearer" = [])),
-                                    responses((status = 204, description = "Done"), CommandErrors)
-                                )]
+                                            post, path = $path, tag = "planning",
+                                            params(("year" = i32, Path, description = "The planning year")),
+                                            security(("bearer" = [])),
+                                            responses((status = 204, description = "Done"), CommandErrors)
+                                        )]
         async fn $name(
             State(state): State<AppState>,
             Authed(actor): Authed,
