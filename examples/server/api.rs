@@ -39,6 +39,7 @@
 //! | `POST /api/v1/groups/{id}/enrollments/{worker}/confirm` | `confirm_enrollment` | 204 |
 //! | `DELETE /api/v1/groups/{id}/enrollments/{worker}` | `remove_from_group` | 204 |
 //! | `POST /api/v1/groups/{id}/complete` | `complete_group` | 204 |
+//! | `GET /api/v1/certificates/{series}/{number}?code=` | `verify_certificate` (no session needed) | 200 |
 //! | `GET /api/v1/reports/{metric}?scope_kind=&scope=` | `report` | 200 |
 //! | `GET /api/v1/planning/{year}` | `show_cycle` | 200 |
 //! | `POST /api/v1/planning/{year}/advance` | `advance_stage` | 204 |

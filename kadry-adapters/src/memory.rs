@@ -421,6 +421,15 @@ impl Tx for MemoryTx {
         let idx = Self::list(&self.state.person_notifications, &person);
         Ok(idx.into_iter().filter_map(|i| self.state.outbox.get(i).map(|r| r.notification.clone())).collect())
     }
+    async fn certificate(&mut self, series: &str, number: &str) -> Result<Option<TrainingRecord>> {
+        Ok(self
+            .state
+            .trainings
+            .values()
+            .flat_map(|v| v.iter())
+            .find(|t| t.certificate.as_ref().is_some_and(|c| c.series == series && c.number == number))
+            .cloned())
+    }
     async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32> {
         Ok(self.state.certificates.get(&(provider, year)).copied().unwrap_or(0))
     }

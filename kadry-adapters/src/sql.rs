@@ -497,6 +497,12 @@ macro_rules! sql_tx {
             async fn notifications(&mut self, person: PersonId) -> Result<Vec<Notification>> {
                 self.docs("SELECT doc FROM kadry_outbox WHERE person = $1 ORDER BY seq", person.to_string()).await
             }
+            async fn certificate(&mut self, series: &str, number: &str) -> Result<Option<TrainingRecord>> {
+                // Numbers repeat across providers; the series (in the record) tells them apart.
+                let records: Vec<TrainingRecord> =
+                    self.docs("SELECT doc FROM kadry_trainings WHERE cert_number = $1 ORDER BY seq", number.to_string()).await?;
+                Ok(records.into_iter().find(|t| t.certificate.as_ref().is_some_and(|c| c.series == series)))
+            }
             async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32> {
                 let (n,): (i64,) = sqlx::query_as(
                     "SELECT COUNT(*) FROM kadry_trainings WHERE provider = $1 AND cert_year = $2 AND cert_number IS NOT NULL",

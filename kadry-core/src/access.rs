@@ -93,11 +93,12 @@ pub enum Action {
     PlanExecution,
     FundingReport,
     PreferencesSummary,
+    VerifyCertificate,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 63] = [
+    pub const ALL: [Action; 64] = [
         Action::RegisterTerritory,
         Action::RegisterOrg,
         Action::ReorganizeOrg,
@@ -161,6 +162,7 @@ impl Action {
         Action::PlanExecution,
         Action::FundingReport,
         Action::PreferencesSummary,
+        Action::VerifyCertificate,
     ];
 
     /// Whether the action is a query (changes nothing).
@@ -184,6 +186,7 @@ impl Action {
                 | Action::PlanExecution
                 | Action::FundingReport
                 | Action::PreferencesSummary
+                | Action::VerifyCertificate
         )
     }
 
@@ -195,13 +198,20 @@ impl Action {
 
     /// Whether every person may run it (programs and groups are visible to every person).
     pub fn is_public(self) -> bool {
-        matches!(self, Action::ShowGroup | Action::ShowProgram | Action::ShowDirectory | Action::ShowCycle)
+        matches!(
+            self,
+            Action::ShowGroup
+                | Action::ShowProgram
+                | Action::ShowDirectory
+                | Action::ShowCycle
+                | Action::VerifyCertificate
+        )
     }
 
     /// Whether somebody without an account may run it: registering themself, and reading the
     /// directory of territories and organisations they register at.
     pub fn is_anonymous(self) -> bool {
-        matches!(self, Action::RegisterPerson | Action::ShowDirectory)
+        matches!(self, Action::RegisterPerson | Action::ShowDirectory | Action::VerifyCertificate)
     }
 }
 
@@ -240,7 +250,8 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         }
         // R-R1
         A::ShowStaff | A::Report => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
-        A::ShowGroup | A::ShowProgram | A::ShowDirectory | A::ShowCycle => &Role::ALL,
+        // R-G6: a certificate's public check needs no account.
+        A::ShowGroup | A::ShowProgram | A::ShowDirectory | A::ShowCycle | A::VerifyCertificate => &Role::ALL,
         // R-W3: the regional operator runs the cycle; the ministry sets norms, limits and
         // approves; the expert council reviews.
         A::AdvanceStage | A::IssueQuotas | A::FormGroups | A::ExpireOffers => &[Operator],

@@ -724,6 +724,17 @@ pub enum Query {
         /// The planning year.
         year: i32,
     },
+    /// The public check of a certificate by its series, number and verification code: what it
+    /// certifies, never just "valid" (R-G6). Readable without an account; an unknown
+    /// certificate and a wrong code answer alike (`not_found`).
+    VerifyCertificate {
+        /// The series (the provider's licence number).
+        series: String,
+        /// The registration number.
+        number: String,
+        /// The verification code.
+        code: String,
+    },
 }
 
 impl Query {
@@ -748,6 +759,7 @@ impl Query {
             Query::PlanExecution { .. } => "plan_execution",
             Query::FundingReport { .. } => "funding_report",
             Query::PreferencesSummary { .. } => "preferences_summary",
+            Query::VerifyCertificate { .. } => "verify_certificate",
         }
     }
 }
@@ -987,6 +999,32 @@ pub enum QueryResult {
     Funding(FundingView),
     /// `preferences_summary`.
     Preferences(PreferencesView),
+    /// `verify_certificate`.
+    CertificateCheck(CertificateCheckView),
+}
+
+/// What a certificate certifies, for anyone holding its series, number and code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CertificateCheckView {
+    /// The series.
+    pub series: String,
+    /// The registration number.
+    pub number: String,
+    /// The holder: the surname and initials, e.g. `Иванова М. П.`.
+    pub holder: String,
+    /// The program's title.
+    pub program: String,
+    /// Hours.
+    pub hours: u32,
+    /// The first day of training, when the group is known.
+    pub starts: Option<NaiveDate>,
+    /// The last day of training.
+    pub ends: NaiveDate,
+    /// The provider's name.
+    pub provider: String,
+    /// The issue day.
+    pub issued_on: NaiveDate,
 }
 
 /// The year's planning cycle.

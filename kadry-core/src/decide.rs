@@ -913,7 +913,12 @@ pub fn complete_group(
         if pass || fail {
             let certificate = pass.then(|| {
                 seq += 1;
-                Certificate { series: series.clone(), number: format!("{year}-{seq:06}"), issued_on: ctx.today }
+                Certificate {
+                    series: series.clone(),
+                    number: format!("{year}-{seq:06}"),
+                    issued_on: ctx.today,
+                    code: Certificate::code_from(ctx.id()),
+                }
             });
             changes.push(Change::AddTraining(TrainingRecord {
                 person: e.person,

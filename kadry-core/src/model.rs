@@ -641,6 +641,19 @@ pub struct Certificate {
     pub number: String,
     /// The issue day.
     pub issued_on: NaiveDate,
+    /// The verification code printed on it: with the series and number it opens the public
+    /// lookup ([`crate::command::Query::VerifyCertificate`]).
+    #[serde(default)]
+    pub code: String,
+}
+
+impl Certificate {
+    /// A verification code from a fresh id: its last ten hexadecimal digits, upper case (40
+    /// random bits from a random id source).
+    pub fn code_from(id: uuid::Uuid) -> String {
+        let hex = id.simple().to_string().to_uppercase();
+        hex[hex.len() - 10..].to_string()
+    }
 }
 
 /// A training a worker finished, passed or failed.

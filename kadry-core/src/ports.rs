@@ -241,6 +241,8 @@ pub trait Tx: Send {
     async fn plans(&mut self, person: PersonId) -> Result<Vec<PlanEntry>>;
     /// Notifications written for a person, oldest first.
     async fn notifications(&mut self, person: PersonId) -> Result<Vec<Notification>>;
+    /// The training record holding the certificate with this series and number.
+    async fn certificate(&mut self, series: &str, number: &str) -> Result<Option<TrainingRecord>>;
     /// How many certificates a provider has issued in a year (for gap-free numbering).
     async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32>;
     /// The rows behind a report over a slice.

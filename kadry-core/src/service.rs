@@ -952,6 +952,36 @@ impl Service {
             | Query::PlanExecution { .. }
             | Query::FundingReport { .. }
             | Query::PreferencesSummary { .. } => self.answer_planning(ctx, tx, actor, query).await?,
+            Query::VerifyCertificate { series, number, code } => {
+                Self::authorize(tx, actor, Action::VerifyCertificate, &Target::region()).await?;
+                // An unknown certificate and a wrong code answer alike.
+                let unknown = || nf("certificate with this series, number and code");
+                let record = tx.certificate(series.trim(), number.trim()).await?.ok_or_else(unknown)?;
+                let cert = record.certificate.clone().ok_or_else(unknown)?;
+                if cert.code.is_empty() || !cert.code.eq_ignore_ascii_case(code.trim()) {
+                    return Err(unknown());
+                }
+                let holder = tx.person(record.person).await?.map(|p| p.full_name.masked()).unwrap_or_default();
+                let provider = match record.provider {
+                    Some(o) => tx.org(o).await?.map(|o| o.name).unwrap_or_default(),
+                    None => String::new(),
+                };
+                let starts = match record.group {
+                    Some(g) => tx.group(g).await?.map(|g| g.starts),
+                    None => None,
+                };
+                QueryResult::CertificateCheck(CertificateCheckView {
+                    series: cert.series,
+                    number: cert.number,
+                    holder,
+                    program: record.program_title,
+                    hours: record.hours,
+                    starts,
+                    ends: record.completed_on,
+                    provider,
+                    issued_on: cert.issued_on,
+                })
+            }
             Query::Report { metric, scope } => {
                 let scope = self.report_scope(tx, actor, Action::Report, scope).await?;
                 let rows = tx.staff_rows(scope).await?;

@@ -80,6 +80,8 @@ const TABLE: &[(Action, &str)] = &[
     (Action::PlanExecution, "MO"),
     (Action::FundingReport, "MO"),
     (Action::PreferencesSummary, "EMO"),
+    // R-G6: public.
+    (Action::VerifyCertificate, "*"),
 ];
 
 fn letter(role: Role) -> char {
@@ -258,7 +260,7 @@ fn anonymous_and_system_actors() {
     for action in Action::ALL {
         let anon =
             authorize(&ActorInfo { actor: Actor::Anonymous, person: None, grants: &[] }, action, &Target::region());
-        let anonymous_ok = matches!(action, Action::RegisterPerson | Action::ShowDirectory);
+        let anonymous_ok = matches!(action, Action::RegisterPerson | Action::ShowDirectory | Action::VerifyCertificate);
         assert_eq!(anon.is_ok(), anonymous_ok, "{action:?}");
         let sys = authorize(&ActorInfo { actor: Actor::System, person: None, grants: &[] }, action, &Target::region());
         assert_eq!(sys.is_ok(), action.is_query() || action == Action::ExpireOffers, "{action:?}");

@@ -351,6 +351,27 @@ impl Runner {
         Ok(())
     }
 
+    /// `verify_certificate` with `worker = "ivanova"`: the series, number and code of the
+    /// worker's last certificate, unless the step gives them (a wrong `code`, say).
+    async fn fill_certificate(&self, with: &mut Args) -> Result<(), Error> {
+        let (Some(Named::Person(op)), Some(Named::Person(worker))) =
+            (self.named("operator"), with.get("worker").and_then(Value::as_str).and_then(|n| self.named(n)))
+        else {
+            return Err(bad("`worker` must name a person"));
+        };
+        let kadry_core::QueryResult::Training(t) =
+            self.service.query(Actor::Person(op), Query::ShowTraining { worker }).await?
+        else {
+            return Err(bad("show_training answered something else"));
+        };
+        let cert = t.records.iter().rev().find_map(|r| r.certificate.clone()).ok_or_else(|| bad("no certificate"))?;
+        with.remove("worker");
+        for (k, v) in [("series", cert.series), ("number", cert.number), ("code", cert.code)] {
+            with.entry(k.to_string()).or_insert(Value::String(v));
+        }
+        Ok(())
+    }
+
     /// `form_groups` with `name = "g"`: the formed groups become `g1`, `g2`, … in the
     /// plan-schedule's order (period, place, title).
     async fn name_formed_groups(&mut self, year: i32, prefix: &str) -> Result<(), Error> {
@@ -463,7 +484,14 @@ impl Runner {
             Ok(a) => a,
             Err(m) => return StepResult::Broken(m),
         };
-        let a = &step.with;
+        let mut with = step.with.clone();
+        if step.action == "verify_certificate"
+            && with.contains_key("worker")
+            && let Err(e) = self.fill_certificate(&mut with).await
+        {
+            return StepResult::Broken(format!("the worker's certificate: {e}"));
+        }
+        let a = &with;
         if let Some(new) = a.get("id").and_then(Value::as_str)
             && self.names.contains_key(new)
         {
@@ -782,6 +810,11 @@ impl Runner {
             }
             "funding_report" => q(Query::FundingReport { year: year_arg(a)? }),
             "preferences_summary" => q(Query::PreferencesSummary { year: year_arg(a)? }),
+            "verify_certificate" => q(Query::VerifyCertificate {
+                series: str_arg(a, "series")?.into(),
+                number: str_arg(a, "number")?.into(),
+                code: str_arg(a, "code")?.into(),
+            }),
             "show_person" => q(Query::ShowPerson { person: self.person(a, "person")? }),
             "show_staff" => q(Query::ShowStaff { org: self.org(a, "org")? }),
             "show_voucher" => q(Query::ShowVoucher { worker: self.person(a, "worker")? }),

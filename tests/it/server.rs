@@ -301,6 +301,18 @@ async fn samara_year(storage: &str, extra: &[&str]) {
     assert_eq!((training["completed"].as_u64(), training["certificates"].as_u64()), (Some(1), Some(1)), "{training}");
     let certificate = &training["records"][0]["certificate"];
     assert!(certificate["number"].as_str().is_some_and(|n| !n.is_empty()), "{training}");
+    // R-G6: anybody checks it with its series, number and code, without a session.
+    let (series, number, code) = (&certificate["series"], &certificate["number"], &certificate["code"]);
+    let (series, number, code) = (series.as_str().unwrap(), number.as_str().unwrap(), code.as_str().unwrap());
+    let anyone = Api::new(&base);
+    let check = anyone.ok("get", &format!("/api/v1/certificates/{series}/{number}?code={code}"), None, 200).await;
+    assert_eq!(
+        (check["number"].as_str(), check["hours"].as_u64()),
+        (Some(number), training["records"][0]["hours"].as_u64())
+    );
+    assert!(check["holder"].as_str().is_some_and(|h| h.ends_with('.')), "surname and initials: {check}");
+    let (s, _) = anyone.call("get", &format!("/api/v1/certificates/{series}/{number}?code=0000000000"), None).await;
+    assert_eq!(s, 404, "a wrong code");
     let notes = teacher.ok("get", &format!("/api/v1/persons/{teacher_id}/notifications"), None, 200).await;
     assert!(notes["count"].as_u64().is_some_and(|n| n >= 2), "voucher and enrolment notices: {notes}");
 

@@ -115,6 +115,7 @@ failing_tx! {
         trainings(person: PersonId) -> Vec<TrainingRecord>;
         plans(person: PersonId) -> Vec<PlanEntry>;
         notifications(person: PersonId) -> Vec<Notification>;
+        certificate(series: &str, number: &str) -> Option<TrainingRecord>;
         certificates_issued(provider: OrgId, year: i32) -> u32;
         staff_rows(scope: Scope) -> Vec<StaffRow>;
         outbox(now: chrono::DateTime<chrono::Utc>, limit: usize) -> Vec<OutboxItem>;

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use kadry::core::command::{CatalogueView, GroupView, ProgramView};
+use kadry::core::command::{CatalogueView, CertificateCheckView, GroupView, ProgramView};
 use kadry::core::ids::{GroupId, OrgId, PersonId, ProgramId};
 use kadry::core::model::{Audience, Funding, OrgKind, Position};
 use kadry::{Command, Query};
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::dto::{OrAll, audience, text_audience};
 use super::{ApiPath, CommandErrors, CreatedResponse, QueryErrors, ask, create, run, view};
-use crate::auth::Authed;
+use crate::auth::{Authed, MaybeAuthed};
 use crate::error::{ApiJson, ApiQuery, ApiResult};
 use crate::state::AppState;
 
@@ -31,6 +31,40 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_enrollment))
         .routes(routes!(remove_from_group))
         .routes(routes!(complete_group))
+        .routes(routes!(verify_certificate))
+}
+
+/// The verification code printed on a certificate.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CertificateCode {
+    /// The verification code.
+    pub code: String,
+}
+
+/// The public check of a certificate (удостоверение): with its series, number and verification
+/// code, what it certifies — holder (surname and initials), program, hours, dates, provider
+/// (R-G6). An unknown certificate and a wrong code answer alike, 404.
+///
+/// Actor: anybody, with or without a session.
+#[utoipa::path(
+    get, path = "/api/v1/certificates/{series}/{number}", tag = "groups",
+    params(
+        ("series" = String, Path, description = "The series (the provider's licence number)"),
+        ("number" = String, Path, description = "The registration number"),
+        CertificateCode,
+    ),
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "What the certificate certifies", body = CertificateCheckView), QueryErrors)
+)]
+async fn verify_certificate(
+    State(state): State<AppState>,
+    MaybeAuthed(actor): MaybeAuthed,
+    ApiPath((series, number)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<CertificateCode>,
+) -> ApiResult<axum::Json<CertificateCheckView>> {
+    view!(ask(&state, actor, Query::VerifyCertificate { series, number, code: q.code }).await?, CertificateCheck)
 }
 
 /// The catalogue's filters.

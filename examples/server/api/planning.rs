@@ -225,17 +225,19 @@ async fn eligibility(
     view!(ask(&state, actor, Query::Eligibility { year, scope }).await?, Eligibility)
 }
 
+// rustfmt re-indents attribute arguments inside a macro on every run: keep it as written.
+#[rustfmt::skip]
 macro_rules! year_command {
     ($name:ident, $path:literal, $variant:ident, $doc:literal, $actor:literal) => {
         #[doc = $doc]
         ///
         #[doc = $actor]
         #[utoipa::path(
-                                            post, path = $path, tag = "planning",
-                                            params(("year" = i32, Path, description = "The planning year")),
-                                            security(("bearer" = [])),
-                                            responses((status = 204, description = "Done"), CommandErrors)
-                                        )]
+            post, path = $path, tag = "planning",
+            params(("year" = i32, Path, description = "The planning year")),
+            security(("bearer" = [])),
+            responses((status = 204, description = "Done"), CommandErrors)
+        )]
         async fn $name(
             State(state): State<AppState>,
             Authed(actor): Authed,

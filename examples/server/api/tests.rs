@@ -52,6 +52,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/groups/{id}/enrollments/{worker}/confirm"),
     ("delete", "/api/v1/groups/{id}/enrollments/{worker}"),
     ("post", "/api/v1/groups/{id}/complete"),
+    ("get", "/api/v1/certificates/{series}/{number}"),
     ("get", "/api/v1/reports/{metric}"),
     ("get", "/api/v1/planning/{year}"),
     ("post", "/api/v1/planning/{year}/advance"),
@@ -103,8 +104,10 @@ fn every_operation_is_documented_with_its_errors() {
         let op = &d["paths"][path][method];
         assert!(op.is_object(), "{method} {path} missing");
         assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path}: no tag");
-        // The directory is what an anonymous visitor registers from: a session is optional.
-        let security = if *path == "/api/v1/directory" { json!([{}, {"bearer": []}]) } else { json!([{"bearer": []}]) };
+        // The directory is what an anonymous visitor registers from, and anybody checks a
+        // certificate: a session is optional there.
+        let public = ["/api/v1/directory", "/api/v1/certificates/{series}/{number}"].contains(path);
+        let security = if public { json!([{}, {"bearer": []}]) } else { json!([{"bearer": []}]) };
         assert_eq!(op["security"], security, "{method} {path}: security");
         let responses = op["responses"].as_object().unwrap();
         let ok: Vec<&String> = responses.keys().filter(|s| s.starts_with('2')).collect();
@@ -1060,4 +1063,11 @@ async fn a_planning_cycle_over_http() {
         (s, v["plan_approved_on"].as_str(), v["priorities"][0].as_str()),
         (200, Some("2025-10-20"), Some("ФГОС"))
     );
+    // R-G6: the public check of a certificate needs no session; unknown is 404, no code is 400.
+    c.token = None;
+    let verify = "/api/v1/certificates/{series}/{number}";
+    let (s, e) = c.call("get", verify, "/api/v1/certificates/2711/2026-000001?code=ABCDEF0123", None).await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("not_found")));
+    let (s, e) = c.call("get", verify, "/api/v1/certificates/2711/2026-000001", None).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")));
 }
