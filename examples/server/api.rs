@@ -66,6 +66,7 @@
 //! | `POST /api/v1/persons/{id}/applications/{year}/{program}/accept` | `accept_offer` | 204 |
 //! | `POST /api/v1/persons/{id}/applications/{year}/{program}/decline` | `decline_offer` | 204 |
 //! | `PUT /api/v1/persons/{id}/parental-leave` | `set_parental_leave` | 204 |
+//! | `GET /api/v1/persons/{id}/trajectory/{year}` | `trajectory` | 200 |
 //!
 //! Self-registration (`register_person` by the anonymous person) and `confirm_email` (which
 //! needs the emailed code) live under `/api/v1/auth` (`register`, `confirm`).

@@ -94,11 +94,12 @@ pub enum Action {
     FundingReport,
     PreferencesSummary,
     VerifyCertificate,
+    Trajectory,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 64] = [
+    pub const ALL: [Action; 65] = [
         Action::RegisterTerritory,
         Action::RegisterOrg,
         Action::ReorganizeOrg,
@@ -163,6 +164,7 @@ impl Action {
         Action::FundingReport,
         Action::PreferencesSummary,
         Action::VerifyCertificate,
+        Action::Trajectory,
     ];
 
     /// Whether the action is a query (changes nothing).
@@ -187,6 +189,7 @@ impl Action {
                 | Action::FundingReport
                 | Action::PreferencesSummary
                 | Action::VerifyCertificate
+                | Action::Trajectory
         )
     }
 
@@ -245,7 +248,8 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         A::Enroll | A::PlanTraining => &[Worker, OrgResponsible],
         // R-G5
         A::RemoveFromGroup => &[OrgResponsible, Provider],
-        A::ShowPerson | A::ShowVoucher | A::ShowTraining | A::ShowNotifications => {
+        // R-R3: the trajectory is read like the training history.
+        A::ShowPerson | A::ShowVoucher | A::ShowTraining | A::ShowNotifications | A::Trajectory => {
             &[Worker, OrgResponsible, OrgHead, Territory, Ministry, Operator]
         }
         // R-R1

@@ -724,6 +724,14 @@ pub enum Query {
         /// The planning year.
         year: i32,
     },
+    /// A worker's individual trajectory: programs recommended for a year, ranked, each with
+    /// its reasons (R-R3).
+    Trajectory {
+        /// The worker.
+        worker: PersonId,
+        /// The year the questionnaire and priorities are read for.
+        year: i32,
+    },
     /// The public check of a certificate by its series, number and verification code: what it
     /// certifies, never just "valid" (R-G6). Readable without an account; an unknown
     /// certificate and a wrong code answer alike (`not_found`).
@@ -760,6 +768,7 @@ impl Query {
             Query::FundingReport { .. } => "funding_report",
             Query::PreferencesSummary { .. } => "preferences_summary",
             Query::VerifyCertificate { .. } => "verify_certificate",
+            Query::Trajectory { .. } => "trajectory",
         }
     }
 }
@@ -1001,6 +1010,20 @@ pub enum QueryResult {
     Preferences(PreferencesView),
     /// `verify_certificate`.
     CertificateCheck(CertificateCheckView),
+    /// `trajectory`.
+    Trajectory(TrajectoryView),
+}
+
+/// A worker's individual trajectory (R-R3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrajectoryView {
+    /// How many programs are recommended.
+    pub count: usize,
+    /// Whether the worker is due for training by the end of the year (R-V11).
+    pub due: bool,
+    /// The recommendations, best first.
+    pub programs: Vec<crate::planning::Recommendation>,
 }
 
 /// What a certificate certifies, for anyone holding its series, number and code.

@@ -631,6 +631,108 @@ pub fn check_commitment(account: Option<&FundingAccount>, amount: Money) -> Resu
     Ok(())
 }
 
+/// Why a program is recommended to a worker (R-R3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RecommendationReason {
+    /// It is profile for the worker's position (R-V7).
+    ProfileForPosition,
+    /// It is meant for the worker's subject by name.
+    ForSubject,
+    /// Its direction or title matches a direction or topic the worker asked for in the
+    /// questionnaire.
+    AskedFor,
+    /// Its direction is one of the ministry's priorities for the year.
+    Priority,
+    /// The worker is due for training by the end of the year (R-V11).
+    Due,
+}
+
+/// A program recommended to a worker, with its score and reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recommendation {
+    /// The program.
+    pub program: ProgramId,
+    /// Its title.
+    pub title: String,
+    /// Hours.
+    pub hours: u32,
+    /// The higher, the better the match.
+    pub score: u32,
+    /// Why, strongest first.
+    pub reasons: Vec<RecommendationReason>,
+}
+
+/// What a trajectory is built from.
+pub struct TrajectoryInput<'a> {
+    /// The worker's position.
+    pub position: Position,
+    /// The worker's subject.
+    pub subject: Option<&'a str>,
+    /// Programs the worker may take (approved, audience matching).
+    pub programs: &'a [Program],
+    /// Programs the worker passed already.
+    pub taken: &'a [ProgramId],
+    /// The worker's questionnaire for the year.
+    pub preferences: Option<&'a Preferences>,
+    /// The year's priority directions.
+    pub priorities: &'a [String],
+    /// Whether the worker is due for training by the end of the year.
+    pub due: bool,
+}
+
+fn mentions(haystack: &str, needle: &str) -> bool {
+    !needle.trim().is_empty() && haystack.to_lowercase().contains(&needle.trim().to_lowercase())
+}
+
+/// R-R3: programs the worker has not taken, ranked: profile for their position (3), for their
+/// subject by name (2), asked for in the questionnaire (2), a priority direction (1), and — when
+/// the worker is due — every recommendation says so. Ties by title. Only programs with at
+/// least one reason besides `due` are recommended.
+pub fn trajectory(input: &TrajectoryInput<'_>) -> Vec<Recommendation> {
+    let mut out: Vec<Recommendation> = input
+        .programs
+        .iter()
+        .filter(|p| !input.taken.contains(&p.id))
+        .filter_map(|p| {
+            let mut reasons = Vec::new();
+            let mut score = 0;
+            if p.profile_for.contains(&input.position) && p.profile_for != Audience::All {
+                reasons.push(RecommendationReason::ProfileForPosition);
+                score += 3;
+            }
+            if let (Audience::Only(subjects), Some(mine)) = (&p.subjects, input.subject)
+                && subjects.iter().any(|x| x.eq_ignore_ascii_case(mine))
+            {
+                reasons.push(RecommendationReason::ForSubject);
+                score += 2;
+            }
+            let text = format!("{} {}", p.direction.as_deref().unwrap_or_default(), p.title);
+            if let Some(prefs) = input.preferences
+                && prefs.directions.iter().chain(&prefs.topics).any(|w| mentions(&text, w))
+            {
+                reasons.push(RecommendationReason::AskedFor);
+                score += 2;
+            }
+            if input.priorities.iter().any(|d| p.direction.as_deref().is_some_and(|pd| pd.eq_ignore_ascii_case(d))) {
+                reasons.push(RecommendationReason::Priority);
+                score += 1;
+            }
+            if reasons.is_empty() {
+                return None;
+            }
+            if input.due {
+                reasons.push(RecommendationReason::Due);
+            }
+            Some(Recommendation { program: p.id, title: p.title.clone(), hours: p.hours, score, reasons })
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.cmp(&a.score).then(a.title.cmp(&b.title)).then(a.program.cmp(&b.program)));
+    out
+}
+
 /// Decisions of the planning cycle: pure functions of the loaded state, like [`crate::decide`].
 pub mod decide {
     use std::collections::BTreeMap;
@@ -1331,6 +1433,67 @@ mod tests {
             .filter_map(|c| if let Change::PutQuota(q) = c { Some((q.number.clone(), q.holder)) } else { None })
             .collect();
         assert_eq!(issued, vec![("2026-000003".to_string(), p(3))]);
+    }
+
+    #[test]
+    fn r_r3_trajectory_ranks_with_reasons_and_skips_what_was_taken() {
+        let program = |n: u128, title: &str| Program {
+            id: ProgramId(Uuid::from_u128(n)),
+            provider: OrgId(Uuid::from_u128(99)),
+            title: title.into(),
+            hours: 36,
+            annotation: None,
+            positions: Audience::All,
+            profile_for: Audience::Only(vec![]),
+            org_kinds: Audience::All,
+            subjects: Audience::All,
+            year: None,
+            status: ProgramStatus::Approved,
+            direction: None,
+            min_group: None,
+            max_group: None,
+            places: None,
+            expertise: None,
+        };
+        let profile =
+            Program { profile_for: Audience::Only(vec![Position::Teacher]), ..program(1, "Я профильная") };
+        let math = Program { subjects: Audience::Only(vec!["math".into()]), ..program(2, "Б математика") };
+        let asked = Program {
+            direction: Some("Функциональная грамотность".into()), ..program(3, "А грамотность")
+        };
+        let plain = program(4, "В ничего");
+        let taken =
+            Program { profile_for: Audience::Only(vec![Position::Teacher]), ..program(5, "Г пройдена") };
+        let programs = [profile, math, asked, plain, taken];
+        let prefs = Preferences {
+            person: PersonId(Uuid::nil()),
+            year: 2026,
+            directions: vec!["функциональная грамотность".into()],
+            topics: vec![],
+            forms: vec![],
+            answered_on: d(2025, 2, 3),
+        };
+        let input = TrajectoryInput {
+            position: Position::Teacher,
+            subject: Some("Math"),
+            programs: &programs,
+            taken: &[ProgramId(Uuid::from_u128(5))],
+            preferences: Some(&prefs),
+            priorities: &["Функциональная грамотность".to_string()],
+            due: true,
+        };
+        let got: Vec<(u128, u32, Vec<RecommendationReason>)> =
+            trajectory(&input).into_iter().map(|r| (r.program.0.as_u128(), r.score, r.reasons)).collect();
+        use RecommendationReason as R;
+        assert_eq!(
+            got,
+            vec![
+                (3, 3, vec![R::AskedFor, R::Priority, R::Due]),
+                (1, 3, vec![R::ProfileForPosition, R::Due]),
+                (2, 2, vec![R::ForSubject, R::Due]),
+            ],
+            "by score, then title (А before Я); nothing without a reason; nothing taken"
+        );
     }
 
     mod forming {

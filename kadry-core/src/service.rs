@@ -952,6 +952,41 @@ impl Service {
             | Query::PlanExecution { .. }
             | Query::FundingReport { .. }
             | Query::PreferencesSummary { .. } => self.answer_planning(ctx, tx, actor, query).await?,
+            Query::Trajectory { worker, year } => {
+                let (target, emps) = Self::person_target(tx, worker).await?;
+                Self::authorize(tx, actor, Action::Trajectory, &target).await?;
+                let person = Self::person_or_nf(tx, worker).await?;
+                let e = d::current_employment(&emps).cloned().ok_or(Error::EmploymentNone)?;
+                let org = tx.org(e.org).await?.ok_or_else(|| nf("organisation"))?;
+                let records = tx.trainings(worker).await?;
+                let taken: Vec<ProgramId> = records.iter().filter(|r| r.passed).filter_map(|r| r.program).collect();
+                let last_passed = records.iter().filter(|r| r.passed).map(|r| r.completed_on).max();
+                // As eligibility counts it: the cycle ends by the year's end (R-V11).
+                let due = last_passed.is_none_or(|l| {
+                    RegionPolicy::add_months(l, self.policy.training_cycle_months) <= crate::planning::year_end(year)
+                });
+                // R-G2: only programs whose audience includes the worker; R-P1: approved ones.
+                let programs: Vec<Program> = tx
+                    .programs()
+                    .await?
+                    .into_iter()
+                    .filter(|p| p.status == ProgramStatus::Approved && p.year.is_none_or(|y| y == year))
+                    .filter(|p| d::check_audience(p, &person, &e, &org).is_ok())
+                    .collect();
+                let preferences = tx.preferences(worker, year).await?;
+                let priorities = tx.cycle(year).await?.map(|c| c.priorities).unwrap_or_default();
+                let input = crate::planning::TrajectoryInput {
+                    position: e.position,
+                    subject: person.subject.as_deref(),
+                    programs: &programs,
+                    taken: &taken,
+                    preferences: preferences.as_ref(),
+                    priorities: &priorities,
+                    due,
+                };
+                let programs = crate::planning::trajectory(&input);
+                QueryResult::Trajectory(TrajectoryView { count: programs.len(), due, programs })
+            }
             Query::VerifyCertificate { series, number, code } => {
                 Self::authorize(tx, actor, Action::VerifyCertificate, &Target::region()).await?;
                 // An unknown certificate and a wrong code answer alike.

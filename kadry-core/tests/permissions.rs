@@ -82,6 +82,8 @@ const TABLE: &[(Action, &str)] = &[
     (Action::PreferencesSummary, "EMO"),
     // R-G6: public.
     (Action::VerifyCertificate, "*"),
+    // R-R3: like the training history.
+    (Action::Trajectory, "WRHTMO"),
 ];
 
 fn letter(role: Role) -> char {

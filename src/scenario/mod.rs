@@ -810,6 +810,7 @@ impl Runner {
             }
             "funding_report" => q(Query::FundingReport { year: year_arg(a)? }),
             "preferences_summary" => q(Query::PreferencesSummary { year: year_arg(a)? }),
+            "trajectory" => q(Query::Trajectory { worker: self.person(a, "worker")?, year: year_arg(a)? }),
             "verify_certificate" => q(Query::VerifyCertificate {
                 series: str_arg(a, "series")?.into(),
                 number: str_arg(a, "number")?.into(),

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use kadry::core::command::{
     ApplicationsView, CycleView, EligibilityView, FundingView, PlanExecutionView, PlanScheduleView, PreferencesView,
-    QuotaView,
+    QuotaView, TrajectoryView,
 };
 use kadry::core::ids::{OrgId, PersonId, ProgramId, TerritoryId};
 use kadry::core::model::Funding;
@@ -52,6 +52,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accept_offer))
         .routes(routes!(decline_offer))
         .routes(routes!(parental_leave))
+        .routes(routes!(trajectory))
 }
 
 fn money(text: &str) -> ApiResult<Money> {
@@ -596,4 +597,23 @@ async fn parental_leave(
     ApiJson(b): ApiJson<LeaveIn>,
 ) -> ApiResult<StatusCode> {
     run(&state, actor, Command::SetParentalLeave { worker, on_leave: b.on_leave }).await
+}
+
+/// The worker's individual trajectory for a year: programs not yet taken, ranked by profile
+/// match, subject, the questionnaire and the year's priorities, each with its reasons (R-R3).
+///
+/// Actors: the worker, their org responsible and head, territory staff, the ministry, the
+/// operator.
+#[utoipa::path(
+    get, path = "/api/v1/persons/{id}/trajectory/{year}", tag = "planning",
+    params(("id" = uuid::Uuid, Path, description = "The worker"), ("year" = i32, Path, description = "The year")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The recommendations", body = TrajectoryView), QueryErrors)
+)]
+async fn trajectory(
+    State(state): State<AppState>,
+    Authed(actor): Authed,
+    ApiPath((worker, year)): ApiPath<(PersonId, i32)>,
+) -> ApiResult<axum::Json<TrajectoryView>> {
+    view!(ask(&state, actor, Query::Trajectory { worker, year }).await?, Trajectory)
 }

@@ -79,6 +79,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/persons/{id}/applications/{year}/{program}/accept"),
     ("post", "/api/v1/persons/{id}/applications/{year}/{program}/decline"),
     ("put", "/api/v1/persons/{id}/parental-leave"),
+    ("get", "/api/v1/persons/{id}/trajectory/{year}"),
 ];
 
 fn doc() -> Value {
@@ -958,6 +959,9 @@ async fn a_planning_cycle_over_http() {
     assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")));
     let (s, v) = c.call("get", "/api/v1/planning/{year}/preferences", "/api/v1/planning/2026/preferences", None).await;
     assert_eq!((s, v["answers"].as_u64()), (200, Some(0)));
+    let trajectory = format!("/api/v1/persons/{w0}/trajectory/2026");
+    let (s, v) = c.call("get", "/api/v1/persons/{id}/trajectory/{year}", &trajectory, None).await;
+    assert_eq!((s, v["due"].as_bool()), (200, Some(true)), "{v}");
     let (s, v) =
         c.call("get", "/api/v1/persons/{id}/quota/{year}", &format!("/api/v1/persons/{w0}/quota/2026"), None).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("none")));
