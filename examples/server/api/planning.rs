@@ -10,16 +10,16 @@ use kadry::core::command::{
     ApplicationsView, CycleView, EligibilityView, FundingView, PlanExecutionView, PlanScheduleView, PreferencesView,
     QuotaView, TrajectoryView,
 };
-use kadry::core::ids::{OrgId, PersonId, ProgramId, TerritoryId};
+use kadry::core::ids::{PersonId, ProgramId};
 use kadry::core::model::Funding;
 use kadry::core::planning::{ExpertiseStage, MemberVote, Money, StudyForm, Vote};
-use kadry::{Command, Query, ScopeRef};
+use kadry::{Command, Query};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::reports::{ReportScope, ScopeKindParam};
+use super::reports::ReportScope;
 use super::{ApiPath, CommandErrors, QueryErrors, ask, run, view};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
@@ -217,13 +217,7 @@ async fn eligibility(
     ApiPath(year): ApiPath<i32>,
     ApiQuery(q): ApiQuery<ReportScope>,
 ) -> ApiResult<axum::Json<EligibilityView>> {
-    let scope = match (q.scope_kind, q.scope) {
-        (None, None) => None,
-        (Some(ScopeKindParam::Territory), Some(id)) => Some(ScopeRef::Territory(TerritoryId(id))),
-        (Some(ScopeKindParam::Organisation), Some(id)) => Some(ScopeRef::Organisation(OrgId(id))),
-        _ => return Err(ApiError::bad_request("`scope_kind` and `scope` go together")),
-    };
-    view!(ask(&state, actor, Query::Eligibility { year, scope }).await?, Eligibility)
+    view!(ask(&state, actor, Query::Eligibility { year, scope: q.scope_ref()? }).await?, Eligibility)
 }
 
 // rustfmt re-indents attribute arguments inside a macro on every run: keep it as written.

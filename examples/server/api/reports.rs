@@ -41,6 +41,18 @@ pub struct ReportScope {
     pub scope: Option<Uuid>,
 }
 
+impl ReportScope {
+    /// The slice named: the region when neither parameter is given; 400 when only one is.
+    pub fn scope_ref(&self) -> ApiResult<Option<ScopeRef>> {
+        match (self.scope_kind, self.scope) {
+            (None, None) => Ok(None),
+            (Some(ScopeKindParam::Territory), Some(id)) => Ok(Some(ScopeRef::Territory(TerritoryId(id)))),
+            (Some(ScopeKindParam::Organisation), Some(id)) => Ok(Some(ScopeRef::Organisation(OrgId(id)))),
+            _ => Err(ApiError::bad_request("`scope_kind` and `scope` go together")),
+        }
+    }
+}
+
 /// A report metric over the region, a territory or an organisation (R-R1, R-V11).
 ///
 /// Actors: the ministry and the operator (any slice), territory staff (their territory and its
@@ -57,11 +69,5 @@ async fn report(
     ApiPath(metric): ApiPath<Metric>,
     ApiQuery(q): ApiQuery<ReportScope>,
 ) -> ApiResult<axum::Json<ReportView>> {
-    let scope = match (q.scope_kind, q.scope) {
-        (None, None) => None,
-        (Some(ScopeKindParam::Territory), Some(id)) => Some(ScopeRef::Territory(TerritoryId(id))),
-        (Some(ScopeKindParam::Organisation), Some(id)) => Some(ScopeRef::Organisation(OrgId(id))),
-        _ => return Err(ApiError::bad_request("`scope_kind` and `scope` go together")),
-    };
-    view!(ask(&state, actor, Query::Report { metric, scope }).await?, Report)
+    view!(ask(&state, actor, Query::Report { metric, scope: q.scope_ref()? }).await?, Report)
 }
