@@ -217,6 +217,19 @@ impl Fixture {
         )
     }
 
+    /// Registers the ministry (an official with a confirmed email) and returns it.
+    pub async fn ministry(&self) -> PersonId {
+        let official = Command::RegisterOfficial {
+            full_name: "Министерство Образования".into(),
+            email: "ministry@kadry.invalid".into(),
+            role: Role::Ministry,
+            basis: "положение".into(),
+        };
+        let ministry = PersonId(created(&self.service, self.operator, official).await);
+        ok(&self.service, ministry, Command::ConfirmEmail { person: ministry }).await;
+        ministry
+    }
+
     /// The responsible of the school a worker was registered at.
     pub fn resp_of(&self, worker_index: usize) -> PersonId {
         self.resps[worker_index % self.resps.len()]
@@ -792,20 +805,7 @@ async fn state_account(r: &mut dyn kadry_core::ports::Tx) -> Option<kadry_core::
 pub async fn check_parallel_commitments(store: Arc<dyn Store>) {
     use kadry_core::planning::from_kopecks;
     let f = Arc::new(Fixture::build(store.clone(), 2, 24).await);
-    let ministry = PersonId(
-        created(
-            &f.service,
-            f.operator,
-            Command::RegisterOfficial {
-                full_name: "Министерство Образования".into(),
-                email: "ministry@kadry.invalid".into(),
-                role: Role::Ministry,
-                basis: "положение".into(),
-            },
-        )
-        .await,
-    );
-    ok(&f.service, ministry, Command::ConfirmEmail { person: ministry }).await;
+    let ministry = f.ministry().await;
     let norm = from_kopecks(1_500_050);
     ok(&f.service, ministry, Command::SetFinancingNorm { year: 2025, program: None, amount: norm }).await;
     let limit = norm * kadry_core::planning::Decimal::from(10);

@@ -178,22 +178,7 @@ fn check_invariants(w: &World) -> Result<(), String> {
 async fn run(ops: Vec<(u8, usize, Op)>) -> Result<(), String> {
     let w = World::samara().await;
     // R-F1: a ministry with a norm and tight limits for the world's years.
-    let ministry = w
-        .exec(
-            w.operator,
-            Command::RegisterOfficial {
-                full_name: "Министерство Образования".into(),
-                email: "ministry@kadry.invalid".into(),
-                role: Role::Ministry,
-                basis: "положение".into(),
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .created()
-        .map(PersonId)
-        .ok_or("no ministry")?;
-    w.exec(ministry, Command::ConfirmEmail { person: ministry }).await.map_err(|e| e.to_string())?;
+    let ministry = w.ministry().await;
     let norm = kadry::core::planning::Money::new(100_050, 2);
     for year in [2025, 2026] {
         w.exec(ministry, Command::SetFinancingNorm { year, program: None, amount: norm })
