@@ -92,6 +92,7 @@ fn eligibility_input() -> (Vec<Employment>, Vec<Record>) {
     let since = NaiveDate::from_ymd_opt(2010, 9, 1).unwrap_or_default();
     let employments = (0..WORKERS)
         .map(|i| Employment {
+            category: Default::default(),
             id: EmploymentId(Uuid::from_u128(i as u128 + 1)),
             person: PersonId(Uuid::from_u128(i as u128 + 1)),
             org: OrgId(Uuid::from_u128(u128::from(r.next(30_000)) + 1)),
@@ -127,6 +128,8 @@ fn rows(employments: &[Employment], trainings: &[Record]) -> Vec<StaffRow> {
         .iter()
         .zip(last)
         .map(|(e, last_passed_on)| StaffRow {
+            person: Default::default(),
+            passed: Default::default(),
             employment: e.clone(),
             org_kind: OrgKind::School,
             territory: TerritoryId(Uuid::from_u128(1)),

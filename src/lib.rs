@@ -8,6 +8,8 @@
 //!   and the application [`Service`].
 //! - [`adapters`]: storage and notification adapters (`kadry-adapters`).
 //! - [`scenario`]: the conformance scenario runner (feature `scenario`, on by default).
+//! - [`export`]: CSV and XLSX writers for exports, the ФИС ФРДО upload table among them
+//!   (feature `export`, on by default).
 
 pub use kadry_adapters as adapters;
 pub use kadry_core as core;
@@ -23,6 +25,9 @@ pub mod scenario;
 
 #[cfg(feature = "import")]
 pub mod import;
+
+#[cfg(feature = "export")]
+pub mod export;
 
 /// The README's embedding example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]

@@ -14,7 +14,7 @@ use kadry_core::error::{Error, Result};
 use kadry_core::ids::*;
 use kadry_core::model::*;
 use kadry_core::planning::{Cycle, FundingAccount, Money, Preferences, Quota};
-use kadry_core::ports::{Change, Delivery, Lock, OutboxItem, StaffRow, Store, Tx};
+use kadry_core::ports::{Change, Delivery, Issued, Lock, OutboxItem, Passed, PersonFacts, StaffRow, Store, Tx};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// A notification in the outbox with its delivery state.
@@ -51,7 +51,7 @@ struct State {
     group_enrollments: HashMap<GroupId, Vector<EnrollmentId>>,
     person_enrollments: HashMap<PersonId, Vector<EnrollmentId>>,
     trainings: HashMap<PersonId, Vector<TrainingRecord>>,
-    certificates: HashMap<(OrgId, i32), u32>,
+    certificates: HashMap<(OrgId, i32), Issued>,
     plans: HashMap<PersonId, Vector<PlanEntry>>,
     outbox: Vector<OutboxRecord>,
     person_notifications: HashMap<PersonId, Vector<usize>>,
@@ -172,7 +172,11 @@ impl State {
             Change::AddTraining(t) => {
                 if let (Some(c), Some(p)) = (&t.certificate, t.provider) {
                     let year = chrono::Datelike::year(&c.issued_on);
-                    *self.certificates.entry((p, year)).or_default() += 1;
+                    self.certificates.entry((p, year)).or_default().certificates += 1;
+                }
+                if let (Some(st), Some(p)) = (&t.statement, t.provider) {
+                    let year = chrono::Datelike::year(&st.issued_on);
+                    self.certificates.entry((p, year)).or_default().statements += 1;
                 }
                 self.trainings.entry(t.person).or_default().push_back(t);
             }
@@ -374,6 +378,17 @@ impl Tx for MemoryTx {
     async fn role_exists(&mut self, role: Role) -> Result<bool> {
         Ok(self.state.grants.values().any(|gs| gs.iter().any(|g| g.role == role)))
     }
+    async fn role_holders(&mut self, role: Role) -> Result<Vec<PersonId>> {
+        let mut out: Vec<PersonId> = self
+            .state
+            .grants
+            .values()
+            .flat_map(|gs| gs.iter().filter(|g| g.role == role && !g.suspended).map(|g| g.person))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
     async fn role_requests(&mut self, person: PersonId) -> Result<Vec<RoleRequest>> {
         Ok(Self::list(&self.state.role_requests, &person))
     }
@@ -430,8 +445,8 @@ impl Tx for MemoryTx {
             .find(|t| t.certificate.as_ref().is_some_and(|c| c.series == series && c.number == number))
             .cloned())
     }
-    async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32> {
-        Ok(self.state.certificates.get(&(provider, year)).copied().unwrap_or(0))
+    async fn documents_issued(&mut self, provider: OrgId, year: i32) -> Result<Issued> {
+        Ok(self.state.certificates.get(&(provider, year)).copied().unwrap_or_default())
     }
     async fn staff_rows(&mut self, scope: Scope) -> Result<Vec<StaffRow>> {
         let s = &self.state;
@@ -455,6 +470,8 @@ impl Tx for MemoryTx {
                 org_kind: org.kind,
                 territory: org.territory,
                 last_passed_on: trainings.iter().filter(|t| t.passed).map(|t| t.completed_on).max(),
+                person: s.persons.get(&e.person).map(PersonFacts::of).unwrap_or_default(),
+                passed: trainings.iter().filter_map(Passed::of).collect(),
                 vouchers: Self::list(&s.vouchers, &e.person),
                 voucher_enrollments: enrollments.into_iter().filter(|x| x.voucher.is_some()).collect(),
             });

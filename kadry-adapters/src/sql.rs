@@ -91,17 +91,120 @@ fn scope_filter(scope: Scope) -> (&'static str, Option<String>) {
     }
 }
 
+/// R-R1: a report in any slice as one aggregate statement: the active employments of the
+/// scope with what the dimensions need, filtered, grouped and counted in the database. It must
+/// answer what [`kadry_core::report::aggregate`] computes from the same rows (the storage
+/// contract suite compares them). Only kadry's own fragments and computed dates and numbers
+/// are written into the text; every value a caller gave is bound. Returns the statement and
+/// its bound values in order.
+pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) {
+    use chrono::Datelike;
+    use kadry_core::report::Dimension as D;
+    let used = |d: D| spec.group_by.contains(&d) || spec.filters.iter().any(|f| f.dimension == d);
+    let (scope, scope_value) = scope_filter(spec.scope);
+    let mut binds: Vec<String> = scope_value.into_iter().collect();
+    let today = spec.today.to_string();
+    let cutoff = spec.cutoff.to_string();
+    let year = spec.today.year();
+    let mmdd = format!("{:02}-{:02}", spec.today.month(), spec.today.day());
+    let mut cols = String::new();
+    if used(D::Funding) {
+        cols.push_str(
+            ", (SELECT t.funding FROM kadry_trainings t WHERE t.person = e.person AND t.passed \
+             ORDER BY t.completed_on DESC, t.seq DESC LIMIT 1) AS last_funding",
+        );
+    }
+    if used(D::VoucherStatus) {
+        cols.push_str(&format!(
+            ", CASE WHEN EXISTS (SELECT 1 FROM kadry_vouchers v WHERE v.person = e.person AND v.status = 'requested') \
+             THEN 'requested' ELSE COALESCE((SELECT CASE WHEN EXISTS (SELECT 1 FROM kadry_enrollments n \
+             WHERE n.voucher = v.id AND n.status IN ('passed', 'failed')) THEN 'used' \
+             WHEN v.valid_until >= '{today}' THEN 'active' ELSE 'expired' END \
+             FROM kadry_vouchers v WHERE v.person = e.person AND v.status = 'issued' \
+             ORDER BY v.issued_on DESC, v.seq DESC LIMIT 1), 'none') END AS voucher_status"
+        ));
+    }
+    let expr = |d: D| -> String {
+        match d {
+            D::Territory => "territory".into(),
+            D::Organisation => "org".into(),
+            D::OrgKind => "COALESCE(org_kind, 'other')".into(),
+            D::Position => "position".into(),
+            D::Pedagogical => "CASE WHEN pedagogical THEN 'yes' ELSE 'no' END".into(),
+            D::Subject => "COALESCE(subject, 'none')".into(),
+            D::AgeBand => format!(
+                "CASE WHEN birth_year IS NULL THEN 'unknown' WHEN {year} - birth_year < 30 THEN 'under_30' \
+                 WHEN {year} - birth_year < 40 THEN '30_39' WHEN {year} - birth_year < 50 THEN '40_49' \
+                 WHEN {year} - birth_year < 60 THEN '50_59' ELSE '60_plus' END"
+            ),
+            D::EducationLevel => "COALESCE(education, 'unknown')".into(),
+            D::Category => "COALESCE(category, 'none')".into(),
+            D::ExperienceBand => {
+                let y = format!(
+                    "({year} - CAST(substr(experience_since, 1, 4) AS INTEGER) \
+                     - CASE WHEN substr(experience_since, 6, 5) > '{mmdd}' THEN 1 ELSE 0 END)"
+                );
+                format!(
+                    "CASE WHEN experience_since IS NULL THEN 'unknown' WHEN {y} < 3 THEN 'under_3' \
+                     WHEN {y} < 5 THEN '3_5' WHEN {y} < 10 THEN '5_10' WHEN {y} < 20 THEN '10_20' ELSE '20_plus' END"
+                )
+            }
+            D::Funding => "CASE WHEN last_passed IS NULL THEN 'none' ELSE COALESCE(last_funding, 'other') END".into(),
+            D::TrainingStatus => format!(
+                "CASE WHEN last_passed IS NULL THEN 'never' WHEN last_passed >= '{cutoff}' THEN 'trained' ELSE 'overdue' END"
+            ),
+            D::VoucherStatus => "voucher_status".into(),
+        }
+    };
+    let mut wheres = Vec::new();
+    for f in &spec.filters {
+        let mut marks = Vec::new();
+        for v in &f.values {
+            binds.push(v.clone());
+            marks.push(format!("${}", binds.len()));
+        }
+        wheres.push(format!("{} IN ({})", expr(f.dimension), marks.join(", ")));
+    }
+    let keys: Vec<String> = spec.group_by.iter().map(|d| expr(*d)).collect();
+    let select_keys: String = keys.iter().enumerate().map(|(i, k)| format!("{k} AS k{i}, ")).collect();
+    let group: String = if keys.is_empty() {
+        String::new()
+    } else {
+        let ks: Vec<String> = (0..keys.len()).map(|i| format!("k{i}")).collect();
+        format!(" GROUP BY {} ORDER BY {}", ks.join(", "), ks.join(", "))
+    };
+    let filter = if wheres.is_empty() { String::new() } else { format!(" WHERE {}", wheres.join(" AND ")) };
+    let sql = format!(
+        "WITH tr AS (SELECT person, MAX(completed_on) AS last_passed, \
+         SUM(CASE WHEN completed_on >= '{cutoff}' THEN hours ELSE 0 END) AS hours \
+         FROM kadry_trainings WHERE passed GROUP BY person), \
+         base AS (SELECT e.person AS person, e.org AS org, o.territory AS territory, o.kind AS org_kind, \
+         e.position AS position, e.pedagogical AS pedagogical, e.category AS category, p.subject AS subject, \
+         p.birth_year AS birth_year, p.education AS education, p.experience_since AS experience_since, \
+         tr.last_passed AS last_passed, COALESCE(tr.hours, 0) AS hours{cols} \
+         FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org JOIN kadry_persons p ON p.id = e.person \
+         LEFT JOIN tr ON tr.person = e.person WHERE e.status = 'active' AND {scope}) \
+         SELECT {select_keys}COUNT(DISTINCT person) AS workers, CAST(COALESCE(SUM(hours), 0) AS BIGINT) AS hours \
+         FROM base{filter}{group}"
+    );
+    (sql, binds)
+}
+
 fn group_rows(
     employments: Vec<(Employment, Organisation)>,
+    persons: Vec<(String, Person)>,
     trainings: Vec<(String, TrainingRecord)>,
     vouchers: Vec<(String, Voucher)>,
     enrollments: Vec<(String, Enrollment)>,
 ) -> Vec<StaffRow> {
     use std::collections::HashMap;
-    let mut last_passed: HashMap<String, chrono::NaiveDate> = HashMap::new();
-    for (p, t) in trainings.into_iter().filter(|(_, t)| t.passed) {
-        let e = last_passed.entry(p).or_insert(t.completed_on);
-        *e = (*e).max(t.completed_on);
+    let facts: HashMap<String, kadry_core::ports::PersonFacts> =
+        persons.into_iter().map(|(k, p)| (k, kadry_core::ports::PersonFacts::of(&p))).collect();
+    let mut passed: HashMap<String, Vec<kadry_core::ports::Passed>> = HashMap::new();
+    for (p, t) in trainings {
+        if let Some(x) = kadry_core::ports::Passed::of(&t) {
+            passed.entry(p).or_default().push(x);
+        }
     }
     let mut by_person_v: HashMap<String, Vec<Voucher>> = HashMap::new();
     for (p, v) in vouchers {
@@ -118,7 +221,9 @@ fn group_rows(
             StaffRow {
                 org_kind: o.kind,
                 territory: o.territory,
-                last_passed_on: last_passed.get(&key).copied(),
+                last_passed_on: passed.get(&key).and_then(|v| v.iter().map(|t| t.completed_on).max()),
+                person: facts.get(&key).cloned().unwrap_or_default(),
+                passed: passed.get(&key).cloned().unwrap_or_default(),
                 vouchers: by_person_v.get(&key).cloned().unwrap_or_default(),
                 voucher_enrollments: by_person_e.get(&key).cloned().unwrap_or_default(),
                 employment: e,
@@ -423,6 +528,13 @@ macro_rules! sql_tx {
                     .map_err(super::map_err)?;
                 Ok(n > 0)
             }
+            async fn role_holders(&mut self, role: Role) -> Result<Vec<PersonId>> {
+                let docs: Vec<RoleGrant> =
+                    self.docs("SELECT doc FROM kadry_grants WHERE role = $1 ORDER BY person", role.as_str().to_string()).await?;
+                let mut out: Vec<PersonId> = docs.into_iter().filter(|g| !g.suspended).map(|g| g.person).collect();
+                out.dedup();
+                Ok(out)
+            }
             async fn role_requests(&mut self, person: PersonId) -> Result<Vec<RoleRequest>> {
                 self.docs("SELECT doc FROM kadry_role_requests WHERE person = $1 ORDER BY role", person.to_string()).await
             }
@@ -503,16 +615,20 @@ macro_rules! sql_tx {
                     self.docs("SELECT doc FROM kadry_trainings WHERE cert_number = $1 ORDER BY seq", number.to_string()).await?;
                 Ok(records.into_iter().find(|t| t.certificate.as_ref().is_some_and(|c| c.series == series)))
             }
-            async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32> {
-                let (n,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM kadry_trainings WHERE provider = $1 AND cert_year = $2 AND cert_number IS NOT NULL",
+            async fn documents_issued(&mut self, provider: OrgId, year: i32) -> Result<kadry_core::ports::Issued> {
+                let (c, st): (i64, i64) = sqlx::query_as(
+                    "SELECT COUNT(cert_number), COUNT(stmt_number) FROM kadry_trainings WHERE provider = $1 \
+                     AND (cert_year = $2 OR stmt_year = $2)",
                 )
                 .bind(provider.to_string())
                 .bind(i64::from(year))
                 .fetch_one(&mut *self.tx)
                 .await
                 .map_err(super::map_err)?;
-                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+                Ok(kadry_core::ports::Issued {
+                    certificates: u32::try_from(c).unwrap_or(u32::MAX),
+                    statements: u32::try_from(st).unwrap_or(u32::MAX),
+                })
             }
             async fn staff_rows(&mut self, scope: Scope) -> Result<Vec<StaffRow>> {
                 let (filter, value) = super::scope_filter(scope);
@@ -547,10 +663,38 @@ macro_rules! sql_tx {
                         format!(
                             "SELECT person, doc FROM kadry_enrollments WHERE voucher IS NOT NULL AND person IN ({current}) ORDER BY seq"
                         ),
-                        value,
+                        value.clone(),
                     )
                     .await?;
-                Ok(super::group_rows(employments, trainings, vouchers, enrollments))
+                let persons: Vec<(String, Person)> =
+                    self.keyed(format!("SELECT id, doc FROM kadry_persons WHERE id IN ({current})"), value).await?;
+                Ok(super::group_rows(employments, persons, trainings, vouchers, enrollments))
+            }
+            async fn slice(
+                &mut self,
+                spec: &kadry_core::report::SliceSpec,
+            ) -> Result<Vec<kadry_core::report::SliceRow>> {
+                use sqlx::Row;
+                let (sql, binds) = super::slice_sql(spec);
+                // Built only from kadry's own fragments and computed dates; values are bound.
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                let n = spec.group_by.len();
+                rows.iter()
+                    .map(|r| {
+                        let key = (0..n).map(|i| r.try_get::<String, _>(i)).collect::<std::result::Result<Vec<_>, _>>();
+                        let workers: i64 = r.try_get(n).map_err(super::map_err)?;
+                        let hours: i64 = r.try_get(n + 1).map_err(super::map_err)?;
+                        Ok(kadry_core::report::SliceRow {
+                            key: key.map_err(super::map_err)?,
+                            workers: u64::try_from(workers).unwrap_or(0),
+                            hours: u64::try_from(hours).unwrap_or(0),
+                        })
+                    })
+                    .collect()
             }
             async fn cycle(&mut self, year: i32) -> Result<Option<kadry_core::planning::Cycle>> {
                 if let Some(cycles) = &self.cache.cycles {
@@ -679,27 +823,39 @@ macro_rules! sql_tx {
                         let doc = super::encode(&o)?;
                         self.exec(
                             sqlx::query(
-                                "INSERT INTO kadry_orgs (id, territory, parent, doc) VALUES ($1, $2, $3, $4) \
-                                 ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, parent = excluded.parent, doc = excluded.doc",
+                                "INSERT INTO kadry_orgs (id, territory, parent, doc, kind) VALUES ($1, $2, $3, $4, $5) \
+                                 ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, parent = excluded.parent, \
+                                 doc = excluded.doc, kind = excluded.kind",
                             )
                             .bind(o.id.to_string())
                             .bind(o.territory.to_string())
                             .bind(o.parent.map(|p| p.to_string()))
-                            .bind(doc),
+                            .bind(doc)
+                            .bind(super::label(&o.kind)),
                         )
                         .await?;
                     }
                     Change::PutPerson(p) => {
                         let doc = super::encode(&p)?;
+                        let facts = kadry_core::ports::PersonFacts::of(&p);
                         self.exec(
                             sqlx::query(
-                                "INSERT INTO kadry_persons (id, email_key, snils, doc) VALUES ($1, $2, $3, $4) \
-                                 ON CONFLICT (id) DO UPDATE SET email_key = excluded.email_key, snils = excluded.snils, doc = excluded.doc",
+                                "INSERT INTO kadry_persons (id, email_key, snils, doc, subject, birth_year, education, \
+                                 experience_since, pending_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                                 ON CONFLICT (id) DO UPDATE SET email_key = excluded.email_key, snils = excluded.snils, \
+                                 doc = excluded.doc, subject = excluded.subject, birth_year = excluded.birth_year, \
+                                 education = excluded.education, experience_since = excluded.experience_since, \
+                                 pending_since = excluded.pending_since",
                             )
                             .bind(p.id.to_string())
                             .bind(p.email.key().to_string())
                             .bind(p.snils.as_ref().map(|s| s.digits().to_string()))
-                            .bind(doc),
+                            .bind(doc)
+                            .bind(facts.subject)
+                            .bind(facts.birth_year.map(i64::from))
+                            .bind(facts.education.map(|l| super::label(&l)))
+                            .bind(facts.experience_since.map(|d| d.to_string()))
+                            .bind(facts.pending_since.map(|d| d.to_string())),
                         )
                         .await?;
                     }
@@ -707,14 +863,19 @@ macro_rules! sql_tx {
                         let doc = super::encode(&e)?;
                         self.exec(
                             sqlx::query(
-                                "INSERT INTO kadry_employments (id, person, org, status, doc) VALUES ($1, $2, $3, $4, $5) \
-                                 ON CONFLICT (id) DO UPDATE SET org = excluded.org, status = excluded.status, doc = excluded.doc",
+                                "INSERT INTO kadry_employments (id, person, org, status, doc, position, pedagogical, category) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                                 ON CONFLICT (id) DO UPDATE SET org = excluded.org, status = excluded.status, doc = excluded.doc, \
+                                 position = excluded.position, pedagogical = excluded.pedagogical, category = excluded.category",
                             )
                             .bind(e.id.to_string())
                             .bind(e.person.to_string())
                             .bind(e.org.to_string())
                             .bind(super::label(&e.status))
-                            .bind(doc),
+                            .bind(doc)
+                            .bind(super::label(&e.position))
+                            .bind(e.pedagogical)
+                            .bind(e.category.map(|c| super::label(&c))),
                         )
                         .await?;
                     }
@@ -758,13 +919,17 @@ macro_rules! sql_tx {
                         let doc = super::encode(&v)?;
                         self.exec(
                             sqlx::query(
-                                "INSERT INTO kadry_vouchers (id, person, status, doc) VALUES ($1, $2, $3, $4) \
-                                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
+                                "INSERT INTO kadry_vouchers (id, person, status, doc, issued_on, valid_until) \
+                                 VALUES ($1, $2, $3, $4, $5, $6) \
+                                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc, \
+                                 issued_on = excluded.issued_on, valid_until = excluded.valid_until",
                             )
                             .bind(v.id.to_string())
                             .bind(v.person.to_string())
                             .bind(super::label(&v.status))
-                            .bind(doc),
+                            .bind(doc)
+                            .bind(v.issued_on.map(|d| d.to_string()))
+                            .bind(v.valid_until.map(|d| d.to_string())),
                         )
                         .await?;
                     }
@@ -836,10 +1001,11 @@ macro_rules! sql_tx {
                     Change::AddTraining(t) => {
                         let doc = super::encode(&t)?;
                         let year = t.certificate.as_ref().map(|c| i64::from(chrono::Datelike::year(&c.issued_on)));
+                        let stmt_year = t.statement.as_ref().map(|c| i64::from(chrono::Datelike::year(&c.issued_on)));
                         self.exec(
                             sqlx::query(
-                                "INSERT INTO kadry_trainings (person, provider, cert_year, cert_number, passed, completed_on, doc) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                "INSERT INTO kadry_trainings (person, provider, cert_year, cert_number, passed, completed_on, doc, \
+                                 hours, funding, stmt_year, stmt_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                             )
                             .bind(t.person.to_string())
                             .bind(t.provider.map(|p| p.to_string()))
@@ -847,7 +1013,11 @@ macro_rules! sql_tx {
                             .bind(t.certificate.as_ref().map(|c| c.number.clone()))
                             .bind(t.passed)
                             .bind(t.completed_on.to_string())
-                            .bind(doc),
+                            .bind(doc)
+                            .bind(i64::from(t.hours))
+                            .bind(t.funding.map(|f| super::label(&f)))
+                            .bind(stmt_year)
+                            .bind(t.statement.as_ref().map(|c| c.number.clone())),
                         )
                         .await?;
                     }

@@ -838,8 +838,113 @@ pub async fn check_parallel_commitments(store: Arc<dyn Store>) {
     assert_eq!(held, 10, "every refused issue left its application pending");
 }
 
+/// R-R1, R-G6: a store's report in any slice answers what the rows it returns aggregate to
+/// ([`kadry_core::report::aggregate`]) for every dimension, pairs of them and filters; results
+/// keep certificates and statements in two gap-free sequences; trainings entered from a
+/// document count for the floor.
+pub async fn check_slices(store: Arc<dyn Store>) {
+    use kadry_core::report::{Dimension as D, Filter, SliceSpec, aggregate};
+    let f = Fixture::build(store.clone(), 2, 6).await;
+    let w = f.workers.clone();
+    let office = f.person_with(f.schools[0], "office@example.ru", Position::Other, false).await;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let profile = |person, birth: NaiveDate, level, since: NaiveDate| Command::SetProfile {
+        person,
+        birth_date: Some(birth),
+        sex: Some(Sex::Female),
+        citizenship: Some("643".into()),
+        education: Some(EducationDoc {
+            level,
+            surname: "Иванова".into(),
+            series: None,
+            number: "1234 567890".into(),
+            qualification: None,
+        }),
+        experience_since: Some(since),
+    };
+    ok(&f.service, f.operator, profile(w[0], day(1980, 5, 1), EducationLevel::Higher, day(2010, 9, 1))).await;
+    ok(&f.service, w[1], profile(w[1], day(1995, 2, 2), EducationLevel::SecondaryVocational, day(2023, 9, 1))).await;
+    ok(&f.service, f.resp_of(0), Command::SetCategory { worker: w[0], category: Some(Category::Highest) }).await;
+    ok(&f.service, f.resp_of(2), Command::SetCategory { worker: w[2], category: Some(Category::First) }).await;
+    let g = f.group(0, day(2025, 1, 20), 5, Funding::State).await;
+    for (i, x) in w[..3].iter().enumerate() {
+        ok(&f.service, f.resp_of(i), Command::Enroll { worker: *x, group: g }).await;
+    }
+    ok(&f.service, w[3], Command::RequestVoucher { worker: w[3] }).await;
+    ok(&f.service, f.operator, Command::ApproveVoucher { worker: w[3] }).await;
+    ok(&f.service, w[4], Command::RequestVoucher { worker: w[4] }).await;
+    let record = Command::RecordTraining {
+        worker: w[5],
+        source: TrainingSource::External,
+        program_title: "Цифровая дидактика".into(),
+        provider_name: "ФГАОУ ДПО «Академия Минпросвещения России»".into(),
+        hours: 36,
+        started_on: None,
+        completed_on: day(2020, 1, 10),
+        document: "772400 123456".into(),
+    };
+    ok(&f.service, f.operator, record).await;
+    f.clock.set(noon(2025, 2, 3));
+    let results = Command::CompleteGroup {
+        group: g,
+        passed: vec![w[0], w[1]],
+        failed: vec![w[2]],
+        attendance: Vec::new(),
+        not_completed: Vec::new(),
+    };
+    ok(&f.service, f.kurator, results).await;
+    let mut r = store.read().await.expect("read");
+    let issued = r.documents_issued(f.provider, 2025).await.expect("issued");
+    assert_eq!((issued.certificates, issued.statements), (2, 1), "two sequences, gap-free");
+    let today = day(2025, 2, 3);
+    let policy = RegionPolicy::samara();
+    let spec = |group_by: Vec<D>, filters: Vec<Filter>| {
+        SliceSpec::new(&policy, Scope::Region, group_by, filters, today).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let rows = r.staff_rows(Scope::Region).await.expect("rows");
+    let mut specs: Vec<SliceSpec> = D::ALL.iter().map(|d| spec(vec![*d], Vec::new())).collect();
+    specs.push(spec(Vec::new(), Vec::new()));
+    specs.push(spec(vec![D::Territory, D::Position, D::TrainingStatus], Vec::new()));
+    specs.push(spec(
+        vec![D::Organisation, D::VoucherStatus],
+        vec![Filter { dimension: D::Pedagogical, values: vec!["yes".into()] }],
+    ));
+    specs.push(spec(
+        vec![D::AgeBand, D::Category],
+        vec![Filter { dimension: D::TrainingStatus, values: vec!["trained".into(), "overdue".into()] }],
+    ));
+    specs.push(spec(vec![D::Funding], vec![Filter { dimension: D::Subject, values: vec!["math".into()] }]));
+    let sorted = |mut v: Vec<kadry_core::report::SliceRow>| {
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    };
+    for s in &specs {
+        let pushed = sorted(r.slice(s).await.unwrap_or_else(|e| panic!("{:?}: {e}", s.group_by)));
+        assert_eq!(pushed, sorted(aggregate(&rows, s)), "{:?} {:?}", s.group_by, s.filters);
+    }
+    let status = sorted(r.slice(&spec(vec![D::TrainingStatus], Vec::new())).await.expect("slice"));
+    let counts: Vec<(String, u64, u64)> = status.into_iter().map(|x| (x.key[0].clone(), x.workers, x.hours)).collect();
+    // w0, w1 passed 36 h; w5's external training of 2020 is past the cycle; the rest never.
+    assert_eq!(
+        counts,
+        [("never".to_string(), 7, 0), ("overdue".to_string(), 1, 0), ("trained".to_string(), 2, 72)],
+        "the responsibles, the curator, the office clerk and w2..w4 never trained"
+    );
+    let v = sorted(r.slice(&spec(vec![D::VoucherStatus], Vec::new())).await.expect("slice"));
+    let v: Vec<(String, u64)> = v.into_iter().map(|x| (x.key[0].clone(), x.workers)).collect();
+    assert!(v.contains(&("active".into(), 1)) && v.contains(&("requested".into(), 1)), "{v:?}");
+    let ped = r
+        .slice(&spec(Vec::new(), vec![Filter { dimension: D::Pedagogical, values: vec!["no".into()] }]))
+        .await
+        .expect("slice");
+    assert_eq!(ped.len(), 1);
+    assert_eq!(ped[0].workers, 1, "only the office clerk is not pedagogical");
+    let _ = office;
+}
+
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 12] = [
+pub const CHECKS: [&str; 13] = [
+    "slices",
     "planning_records",
     "parallel_commitments",
     "prefetch",
@@ -864,6 +969,7 @@ where
         let store = make(name).await;
         match name {
             "prefetch" => check_prefetch(store).await,
+            "slices" => check_slices(store).await,
             "planning_records" => check_planning_records(store).await,
             "parallel_commitments" => check_parallel_commitments(store).await,
             "catalogue" => check_catalogue(store).await,
@@ -882,6 +988,7 @@ where
 /// A person record for direct store checks.
 pub fn person(email: &str) -> Person {
     Person {
+        profile: Default::default(),
         id: PersonId(uuid::Uuid::new_v4()),
         full_name: FullName::parse("Иванова Мария Петровна").unwrap_or_else(|e| panic!("{e}")),
         email: Email::parse(email).unwrap_or_else(|e| panic!("{e}")),

@@ -76,6 +76,11 @@ pub enum Action {
     AcceptOffer,
     DeclineOffer,
     ExpireOffers,
+    SetProfile,
+    SetCategory,
+    RecordTraining,
+    SetReminders,
+    SendReminders,
     ShowPerson,
     ShowStaff,
     ShowVoucher,
@@ -95,11 +100,13 @@ pub enum Action {
     PreferencesSummary,
     VerifyCertificate,
     Trajectory,
+    Slice,
+    Overdue,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 65] = [
+    pub const ALL: [Action; 72] = [
         Action::RegisterTerritory,
         Action::RegisterOrg,
         Action::ReorganizeOrg,
@@ -146,6 +153,11 @@ impl Action {
         Action::AcceptOffer,
         Action::DeclineOffer,
         Action::ExpireOffers,
+        Action::SetProfile,
+        Action::SetCategory,
+        Action::RecordTraining,
+        Action::SetReminders,
+        Action::SendReminders,
         Action::ShowPerson,
         Action::ShowStaff,
         Action::ShowVoucher,
@@ -165,6 +177,8 @@ impl Action {
         Action::PreferencesSummary,
         Action::VerifyCertificate,
         Action::Trajectory,
+        Action::Slice,
+        Action::Overdue,
     ];
 
     /// Whether the action is a query (changes nothing).
@@ -190,13 +204,15 @@ impl Action {
                 | Action::PreferencesSummary
                 | Action::VerifyCertificate
                 | Action::Trajectory
+                | Action::Slice
+                | Action::Overdue
         )
     }
 
     /// Whether the host's scheduler (`Actor::System`) may run it: queries, and the sweep of
     /// expired waitlist offers.
     pub fn is_scheduled(self) -> bool {
-        self.is_query() || self == Action::ExpireOffers
+        self.is_query() || matches!(self, Action::ExpireOffers | Action::SendReminders)
     }
 
     /// Whether every person may run it (programs and groups are visible to every person).
@@ -253,7 +269,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
             &[Worker, OrgResponsible, OrgHead, Territory, Ministry, Operator]
         }
         // R-R1
-        A::ShowStaff | A::Report => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
+        A::ShowStaff | A::Report | A::Slice | A::Overdue => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
         // R-G6: a certificate's public check needs no account.
         A::ShowGroup | A::ShowProgram | A::ShowDirectory | A::ShowCycle | A::VerifyCertificate => &Role::ALL,
         // R-W3: the regional operator runs the cycle; the ministry sets norms, limits and
@@ -267,7 +283,13 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         // R-W3: the organisation's operator, else the district, else the regional operator.
         A::RefuseQuota | A::ReassignQuota => &[OrgResponsible, Territory, Operator],
         A::AnswerQuestionnaire | A::AcceptOffer | A::DeclineOffer => &[Worker, OrgResponsible],
-        A::SetParentalLeave => &[OrgResponsible, Operator],
+        A::SetParentalLeave | A::SetCategory => &[OrgResponsible, Operator],
+        // R-G6, R-R1: personal data for the registry, as R-A8's editors.
+        A::SetProfile => &[Worker, OrgResponsible, Operator],
+        // R-G6: trainings outside the region's funding and paper records, from the document.
+        A::RecordTraining => &[Territory, Operator],
+        A::SetReminders => &[Worker, Operator],
+        A::SendReminders => &[Operator],
         A::ShowQuota | A::ShowApplications => &[Worker, OrgResponsible, OrgHead, Territory, Ministry, Operator],
         A::Eligibility => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
         A::PlanSchedule | A::PlanExecution => &[Ministry, Operator],

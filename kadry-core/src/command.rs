@@ -21,6 +21,26 @@ pub enum ScopeRef {
     Territory(TerritoryId),
 }
 
+/// Hours a listener attended (R-G6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attendance {
+    /// The listener.
+    pub person: PersonId,
+    /// Hours attended, at most the program's.
+    pub hours: u32,
+}
+
+/// A listener who did not complete, as the provider reports it (R-W3 stage 7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NonCompletion {
+    /// The listener.
+    pub person: PersonId,
+    /// Why, e.g. "болезнь".
+    pub reason: String,
+}
+
 /// A command: everything that changes state. The actor is passed beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -287,6 +307,13 @@ pub enum Command {
         passed: Vec<PersonId>,
         /// Those who failed it.
         failed: Vec<PersonId>,
+        /// Hours attended per listener, where recorded.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attendance: Vec<Attendance>,
+        /// Listeners who did not complete, with the reason (R-W3 stage 7). Listeners named
+        /// nowhere did not complete either.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        not_completed: Vec<NonCompletion>,
     },
     /// Plans a training for a planning year — in Yugra and Tatarstan, the application for
     /// planned training (R-W1..R-W4) (by: the worker, their org responsible).
@@ -447,6 +474,68 @@ pub enum Command {
         /// The planning year.
         year: i32,
     },
+    /// Records a worker's personal data for the federal registry and reports; the fields given
+    /// replace those held, each normalised and checked (R-G6, R-R1) (by: the worker, their org
+    /// responsible, operator).
+    SetProfile {
+        /// The worker.
+        person: PersonId,
+        /// Date of birth.
+        #[serde(default)]
+        birth_date: Option<NaiveDate>,
+        /// Sex.
+        #[serde(default)]
+        sex: Option<Sex>,
+        /// Citizenship, an OKSM code (643 — Russia).
+        #[serde(default)]
+        citizenship: Option<String>,
+        /// The diploma of vocational education.
+        #[serde(default)]
+        education: Option<EducationDoc>,
+        /// The day pedagogical experience began.
+        #[serde(default)]
+        experience_since: Option<NaiveDate>,
+    },
+    /// Records the attestation category of the worker's current position, or none (by: org
+    /// responsible, operator).
+    SetCategory {
+        /// The worker.
+        worker: PersonId,
+        /// The category; none when not attested.
+        category: Option<Category>,
+    },
+    /// Enters a training outside the region's funding or a paper record from the document
+    /// (R-G6, R-V10) (by: territory, operator).
+    RecordTraining {
+        /// The worker.
+        worker: PersonId,
+        /// `external` or `paper`.
+        source: TrainingSource,
+        /// The program's title.
+        program_title: String,
+        /// The provider's name as on the document.
+        provider_name: String,
+        /// Hours (at least 16, as 273-ФЗ sets for qualification upgrade).
+        hours: u32,
+        /// The first day, if known.
+        #[serde(default)]
+        started_on: Option<NaiveDate>,
+        /// The last day.
+        completed_on: NaiveDate,
+        /// The document's series and number.
+        document: String,
+    },
+    /// Turns the person's reminders on or off (by: the person, operator).
+    SetReminders {
+        /// The person.
+        person: PersonId,
+        /// Whether reminders are sent.
+        enabled: bool,
+    },
+    /// Sends the reminders due today, each once: vouchers about to lapse, the three-year floor
+    /// approaching, applications past the approval deadline (to the operators) (by: operator,
+    /// or the host's scheduler as `system`).
+    SendReminders,
 }
 
 impl Command {
@@ -482,6 +571,8 @@ impl Command {
             | Command::RestoreRole { person, .. }
             | Command::UpdatePerson { person, .. }
             | Command::ConfirmPersonChange { person }
+            | Command::SetProfile { person, .. }
+            | Command::SetReminders { person, .. }
             | Command::ConfirmWorkplace { person }
             | Command::Dismiss { person }
             | Command::Transfer { person, .. } => vec![Lock::Person(*person)],
@@ -495,6 +586,8 @@ impl Command {
             | Command::AnswerQuestionnaire { worker, .. }
             | Command::SetParentalLeave { worker, .. }
             | Command::AcceptOffer { worker, .. }
+            | Command::SetCategory { worker, .. }
+            | Command::RecordTraining { worker, .. }
             | Command::DeclineOffer { worker, .. } => vec![Lock::Person(*worker)],
             Command::ReassignQuota { to, .. } => vec![Lock::Person(*to)],
             Command::Enroll { worker, .. } | Command::RemoveFromGroup { worker, .. } => vec![Lock::Person(*worker)],
@@ -522,6 +615,7 @@ impl Command {
             | Command::IssueQuotas { .. }
             | Command::FormGroups { .. }
             | Command::ApprovePlan { .. }
+            | Command::SendReminders
             | Command::ExpireOffers { .. } => Vec::new(),
         }
     }
@@ -575,6 +669,11 @@ impl Command {
             Command::AcceptOffer { .. } => "accept_offer",
             Command::DeclineOffer { .. } => "decline_offer",
             Command::ExpireOffers { .. } => "expire_offers",
+            Command::SetProfile { .. } => "set_profile",
+            Command::SetCategory { .. } => "set_category",
+            Command::RecordTraining { .. } => "record_training",
+            Command::SetReminders { .. } => "set_reminders",
+            Command::SendReminders => "send_reminders",
         }
     }
 }
@@ -611,6 +710,32 @@ pub enum Metric {
     PkOverdue,
     /// Workers holding an active voucher.
     VouchersActive,
+}
+
+/// The ready-made reports that are preset slices (R-R1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReadyReport {
+    /// The three-year floor (273-ФЗ art. 47, R-V11): pedagogical workers by territory and
+    /// training status.
+    Floor,
+    /// Vouchers: workers by territory and voucher status (requested, active, used, expired).
+    Vouchers,
+}
+
+impl ReadyReport {
+    /// The slice the report is.
+    pub fn preset(self) -> (Vec<crate::report::Dimension>, Vec<crate::report::Filter>) {
+        use crate::report::{Dimension as D, Filter};
+        match self {
+            ReadyReport::Floor => (
+                vec![D::Territory, D::TrainingStatus],
+                vec![Filter { dimension: D::Pedagogical, values: vec!["yes".into()] }],
+            ),
+            ReadyReport::Vouchers => (vec![D::Territory, D::VoucherStatus], Vec::new()),
+        }
+    }
 }
 
 /// A query: reads, changes nothing.
@@ -732,6 +857,35 @@ pub enum Query {
         /// The year the questionnaire and priorities are read for.
         year: i32,
     },
+    /// A report in any slice (R-R1): workers and hours trained within the cycle, filtered and
+    /// grouped by any of the report dimensions, over the actor's slice.
+    Slice {
+        /// Dimensions to group by, in order (at most four; none: one total row).
+        #[serde(default)]
+        group_by: Vec<crate::report::Dimension>,
+        /// Filters, all of which a row passes.
+        #[serde(default)]
+        filters: Vec<crate::report::Filter>,
+        /// The slice; the region when absent.
+        #[serde(default)]
+        scope: Option<ScopeRef>,
+    },
+    /// A ready-made report (R-R1, R-V11): a preset slice.
+    Ready {
+        /// Which.
+        report: ReadyReport,
+        /// The slice; the region when absent.
+        #[serde(default)]
+        scope: Option<ScopeRef>,
+    },
+    /// What is past its deadline in a slice: voucher applications past the operator's five
+    /// working days (R-V4) and personal data or workplaces unconfirmed after ten working days
+    /// (R-A7, R-A8, R-A11).
+    Overdue {
+        /// The slice; the region when absent.
+        #[serde(default)]
+        scope: Option<ScopeRef>,
+    },
     /// The public check of a certificate by its series, number and verification code: what it
     /// certifies, never just "valid" (R-G6). Readable without an account; an unknown
     /// certificate and a wrong code answer alike (`not_found`).
@@ -769,6 +923,9 @@ impl Query {
             Query::PreferencesSummary { .. } => "preferences_summary",
             Query::VerifyCertificate { .. } => "verify_certificate",
             Query::Trajectory { .. } => "trajectory",
+            Query::Slice { .. } => "slice",
+            Query::Ready { .. } => "ready_report",
+            Query::Overdue { .. } => "overdue",
         }
     }
 }
@@ -1012,6 +1169,62 @@ pub enum QueryResult {
     CertificateCheck(CertificateCheckView),
     /// `trajectory`.
     Trajectory(TrajectoryView),
+    /// `slice`, `ready_report`.
+    Slice(SliceView),
+    /// `overdue`.
+    Overdue(OverdueView),
+}
+
+/// A report in a slice (R-R1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SliceView {
+    /// The dimensions grouped by.
+    pub dimensions: Vec<crate::report::Dimension>,
+    /// The groups, ordered by key.
+    pub rows: Vec<SliceLine>,
+    /// Hours trained within the cycle, over all groups.
+    pub hours: u64,
+}
+
+/// One group of a slice, with its labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SliceLine {
+    /// The keys, one per dimension.
+    pub key: Vec<String>,
+    /// The keys' Russian labels (territory and organisation names).
+    pub labels: Vec<String>,
+    /// Workers, each once.
+    pub workers: u64,
+    /// Hours trained within the cycle.
+    pub hours: u64,
+}
+
+/// What is past its deadline in a slice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverdueView {
+    /// Voucher applications past the operator's deadline (R-V4).
+    pub approvals: Vec<OverdueItem>,
+    /// Personal-data changes and workplaces unconfirmed after ten working days (R-A7, R-A8).
+    pub unconfirmed: Vec<OverdueItem>,
+}
+
+/// One overdue item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverdueItem {
+    /// The worker.
+    pub person: PersonId,
+    /// Their organisation.
+    pub org: OrgId,
+    /// What waits: `voucher`, `personal_data` or `workplace`.
+    pub what: String,
+    /// Since when it waits.
+    pub since: NaiveDate,
+    /// The last day it was due.
+    pub due: NaiveDate,
 }
 
 /// A worker's individual trajectory (R-R3).

@@ -142,6 +142,7 @@ pub fn register_person(
     let (full_name, email, snils) = parsed;
     let id = PersonId(ctx.id());
     let person = Person {
+        profile: Default::default(),
         id,
         full_name,
         email,
@@ -154,6 +155,7 @@ pub fn register_person(
         registered_at: ctx.now,
     };
     let employment = Employment {
+        category: Default::default(),
         id: EmploymentId(ctx.id()),
         person: id,
         org: org.id,
@@ -203,6 +205,7 @@ pub fn parse_change(
     subject: Option<&str>,
 ) -> Result<PersonChange> {
     let change = PersonChange {
+        since: Default::default(),
         full_name: full_name.map(parse_name).transpose()?,
         email: email.map(parse_email).transpose()?,
         snils: snils.map(parse_snils).transpose()?,
@@ -217,8 +220,9 @@ pub fn parse_change(
 /// R-A8, R-A9: records a pending change; a responsible's own change suspends their
 /// responsible role until the operator restores it. A value equal to the one held is not a
 /// change: it leaves nothing pending and suspends nothing.
-pub fn update_person(mut person: Person, change: PersonChange, grants: &[RoleGrant]) -> Vec<Change> {
+pub fn update_person(mut person: Person, change: PersonChange, grants: &[RoleGrant], today: NaiveDate) -> Vec<Change> {
     let change = PersonChange {
+        since: Default::default(),
         full_name: change.full_name.filter(|n| *n != person.full_name),
         email: change.email.filter(|e| e.as_str() != person.email.as_str()),
         snils: change.snils.filter(|s| Some(s) != person.snils.as_ref()),
@@ -232,6 +236,7 @@ pub fn update_person(mut person: Person, change: PersonChange, grants: &[RoleGra
     merged.email = change.email.or(merged.email);
     merged.snils = change.snils.or(merged.snils);
     merged.subject = change.subject.or(merged.subject);
+    merged.since = merged.since.or(Some(today));
     person.pending_change = Some(merged);
     let mut changes = vec![Change::PutPerson(person)];
     for g in grants.iter().filter(|g| g.role == Role::OrgResponsible && !g.suspended) {
@@ -615,6 +620,7 @@ pub fn submit_program(
     let p = NewProgram { direction, ..p };
     let id = ProgramId(ctx.id());
     let program = Program {
+        form: Default::default(),
         id,
         provider: provider.id,
         title,
@@ -860,18 +866,62 @@ pub fn remove_from_group(ctx: &Ctx<'_>, e: &Enrollment, group: &Group) -> Result
     Ok(changes)
 }
 
-/// The final attestation's results for a group.
+/// The final attestation's results for a group, as the provider records them.
 #[derive(Debug, Clone, Copy)]
 pub struct Results<'a> {
     /// Those who passed.
     pub passed: &'a [PersonId],
     /// Those who failed.
     pub failed: &'a [PersonId],
+    /// Hours attended per listener, where recorded.
+    pub attendance: &'a [crate::command::Attendance],
+    /// Listeners who did not complete, with the reason (R-W3 stage 7); listeners named nowhere
+    /// did not complete either, without a reason.
+    pub not_completed: &'a [crate::command::NonCompletion],
 }
 
-/// R-G6: after the group ends the provider records results: a pass yields a numbered
-/// certificate, a fail a statement; listeners not listed did not complete and their blocks are
-/// freed. Every listener is told (R-N1).
+fn check_results(program: &Program, seated: &[&Enrollment], results: &Results<'_>) -> Result<()> {
+    let (passed, failed) = (results.passed, results.failed);
+    if passed.iter().any(|p| failed.contains(p)) {
+        return Err(Error::InvalidInput("a listener is both passed and failed".into()));
+    }
+    let reported: Vec<PersonId> = results.not_completed.iter().map(|n| n.person).collect();
+    if reported.iter().any(|p| passed.contains(p) || failed.contains(p)) {
+        return Err(Error::InvalidInput("a listener is both completed and not completed".into()));
+    }
+    let attended: Vec<PersonId> = results.attendance.iter().map(|a| a.person).collect();
+    for (i, p) in attended.iter().enumerate() {
+        if attended[..i].contains(p) {
+            return Err(Error::InvalidInput("a listener's attendance is given twice".into()));
+        }
+    }
+    for (i, p) in reported.iter().enumerate() {
+        if reported[..i].contains(p) {
+            return Err(Error::InvalidInput("a listener's non-completion is given twice".into()));
+        }
+    }
+    if let Some(a) = results.attendance.iter().find(|a| a.hours > program.hours) {
+        return Err(Error::InvalidInput(format!(
+            "attendance of {} hours is more than the program's {}",
+            a.hours, program.hours
+        )));
+    }
+    if results.not_completed.iter().any(|n| crate::frdo::normalize_text(&n.reason).is_empty()) {
+        return Err(Error::InvalidInput("a non-completion needs its reason".into()));
+    }
+    for p in passed.iter().chain(failed).chain(&reported).chain(&attended) {
+        if !seated.iter().any(|e| e.person == *p) {
+            return Err(Error::InvalidInput("a listed person is not enrolled in the group".into()));
+        }
+    }
+    Ok(())
+}
+
+/// R-G6: after the group ends the provider records results: a pass yields a certificate, a
+/// fail or a non-completion a statement (справка), each numbered gap-free per provider and
+/// year; the hours attended and the reasons for non-completion are kept (R-W3 stage 7);
+/// listeners named nowhere did not complete and their blocks are freed. Every listener is
+/// told (R-N1).
 pub fn complete_group(
     ctx: &Ctx<'_>,
     group: &Group,
@@ -879,69 +929,70 @@ pub fn complete_group(
     provider: &Organisation,
     enrollments: &[Enrollment],
     results: &Results<'_>,
-    certificates_issued: u32,
+    issued: crate::ports::Issued,
 ) -> Result<Vec<Change>> {
-    let (passed, failed) = (results.passed, results.failed);
     if group.cancelled || group.completed_on.is_some() {
         return Err(Error::InvalidState("the group is already closed".into()));
     }
-    if passed.iter().any(|p| failed.contains(p)) {
-        return Err(Error::InvalidInput("a listener is both passed and failed".into()));
-    }
     let seated: Vec<&Enrollment> = enrollments.iter().filter(|e| e.status == EnrollmentStatus::Enrolled).collect();
-    for p in passed.iter().chain(failed) {
-        if !seated.iter().any(|e| e.person == *p) {
-            return Err(Error::InvalidInput("a listed person is not enrolled in the group".into()));
-        }
-    }
+    check_results(program, &seated, results)?;
     if ctx.today < group.ends {
         return Err(Error::GroupNotFinished);
     }
     let series = provider.license.as_ref().map(|l| l.number.clone()).unwrap_or_default();
     let year = ctx.today.year();
-    let mut seq = certificates_issued;
+    let (mut certificates, mut statements) = (issued.certificates, issued.statements);
     let mut changes = vec![Change::PutGroup(Group { completed_on: Some(ctx.today), ..group.clone() })];
     for e in seated {
-        let pass = passed.contains(&e.person);
-        let fail = failed.contains(&e.person);
+        let pass = results.passed.contains(&e.person);
+        let fail = results.failed.contains(&e.person);
         let status = match (pass, fail) {
             (true, _) => EnrollmentStatus::Passed,
             (_, true) => EnrollmentStatus::Failed,
             _ => EnrollmentStatus::NotCompleted,
         };
         changes.push(Change::PutEnrollment(Enrollment { status, ..e.clone() }));
-        if pass || fail {
-            let certificate = pass.then(|| {
-                seq += 1;
-                Certificate {
-                    series: series.clone(),
-                    number: format!("{year}-{seq:06}"),
-                    issued_on: ctx.today,
-                    code: Certificate::code_from(ctx.id()),
-                }
-            });
-            changes.push(Change::AddTraining(TrainingRecord {
-                person: e.person,
-                group: Some(group.id),
-                program: Some(program.id),
-                program_title: program.title.clone(),
-                provider: Some(provider.id),
-                hours: program.hours,
-                completed_on: group.ends,
-                passed: pass,
-                certificate,
-            }));
-        }
-        let details = format!(
-            "{}: {}",
-            program.title,
-            if pass {
-                "итоговая аттестация пройдена"
-            } else {
-                "обучение завершено"
+        let certificate = pass.then(|| {
+            certificates += 1;
+            Certificate {
+                series: series.clone(),
+                number: format!("{year}-{certificates:06}"),
+                issued_on: ctx.today,
+                code: Certificate::code_from(ctx.id()),
             }
-        );
-        changes.push(ctx.notify(e.person, NotificationKind::GroupCompleted, details));
+        });
+        let statement = (!pass).then(|| {
+            statements += 1;
+            Statement { number: format!("С-{year}-{statements:06}"), issued_on: ctx.today }
+        });
+        let reason =
+            results.not_completed.iter().find(|n| n.person == e.person).map(|n| crate::frdo::normalize_text(&n.reason));
+        changes.push(Change::AddTraining(TrainingRecord {
+            person: e.person,
+            group: Some(group.id),
+            program: Some(program.id),
+            program_title: program.title.clone(),
+            provider: Some(provider.id),
+            hours: program.hours,
+            completed_on: group.ends,
+            passed: pass,
+            certificate,
+            statement,
+            completed: pass || fail,
+            reason,
+            attended_hours: results.attendance.iter().find(|a| a.person == e.person).map(|a| a.hours),
+            funding: Some(group.funding),
+            source: TrainingSource::Group,
+            started_on: Some(group.starts),
+            document: None,
+            provider_name: None,
+        }));
+        let outcome = match status {
+            EnrollmentStatus::Passed => "итоговая аттестация пройдена, выдано удостоверение",
+            EnrollmentStatus::Failed => "итоговая аттестация не пройдена, выдана справка об обучении",
+            _ => "обучение не завершено, выдана справка о периоде обучения",
+        };
+        changes.push(ctx.notify(e.person, NotificationKind::GroupCompleted, format!("{}: {outcome}", program.title)));
     }
     Ok(changes)
 }

@@ -12,11 +12,14 @@ pub mod calendar;
 pub mod command;
 pub mod decide;
 pub mod error;
+pub mod frdo;
 pub mod ids;
 pub mod model;
 pub mod planning;
 pub mod policy;
 pub mod ports;
+pub mod records;
+pub mod report;
 pub mod service;
 pub mod types;
 

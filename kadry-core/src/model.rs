@@ -163,6 +163,10 @@ pub struct PersonChange {
     pub snils: Option<Snils>,
     /// A new subject taught.
     pub subject: Option<String>,
+    /// The day the change was proposed: unconfirmed after 10 working days it shows in the
+    /// report of overdue confirmations (R-A11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
 }
 
 impl PersonChange {
@@ -199,6 +203,102 @@ pub struct Person {
     pub pending_change: Option<PersonChange>,
     /// When the account was created.
     pub registered_at: DateTime<Utc>,
+    /// What the federal registry (ФИС ФРДО) and the reports need beyond the account, entered
+    /// and checked when given (R-G6, R-R1).
+    #[serde(default, skip_serializing_if = "Profile::is_empty")]
+    pub profile: Profile,
+}
+
+/// A person's sex, as the federal registry records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// Мужской.
+    Male,
+    /// Женский.
+    Female,
+}
+
+/// The level of a worker's own vocational education (уровень образования).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EducationLevel {
+    /// Высшее образование (ВО).
+    Higher,
+    /// Среднее профессиональное образование (СПО).
+    SecondaryVocational,
+}
+
+/// The worker's diploma of higher or secondary vocational education: ДПО is open only to
+/// holders of one (273-ФЗ art. 76 p. 3), and the federal registry records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EducationDoc {
+    /// Its level.
+    pub level: EducationLevel,
+    /// The surname written in the diploma (it may differ from today's).
+    pub surname: String,
+    /// The diploma's series, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    /// The diploma's number.
+    pub number: String,
+    /// The qualification, profession or speciality it names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<String>,
+}
+
+/// Personal data for the federal registry and for reports in any slice (R-G6, R-R1), kept
+/// beside the account. Every text is normalised and checked when entered, so an export never
+/// fails on a record kadry accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Profile {
+    /// Date of birth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    /// Sex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<Sex>,
+    /// Citizenship as an OKSM country code (643 — Russia).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizenship: Option<String>,
+    /// The diploma of vocational education.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub education: Option<EducationDoc>,
+    /// The day pedagogical experience began (for experience bands in reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experience_since: Option<NaiveDate>,
+    /// The person asked for no reminders (R-R1 reminders keep a per-person opt-out).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reminders_off: bool,
+}
+
+impl Profile {
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        *self == Profile::default()
+    }
+}
+
+/// A qualification category from the worker's last attestation (аттестация педагогических
+/// работников).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Соответствие занимаемой должности.
+    Conformity,
+    /// Первая квалификационная категория.
+    First,
+    /// Высшая квалификационная категория.
+    Highest,
+    /// Педагог-методист.
+    Methodologist,
+    /// Педагог-наставник.
+    Mentor,
 }
 
 /// The state of an employment.
@@ -238,6 +338,10 @@ pub struct Employment {
     /// policy choice (`RegionPolicy::eligibility_includes_parental_leave`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub parental_leave: bool,
+    /// The qualification category from the last attestation in this position; none when not
+    /// attested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
 }
 
 impl Employment {
@@ -426,6 +530,9 @@ pub struct Program {
     /// Expertise conclusions and the council's protocol (R-W3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expertise: Option<crate::planning::Expertise>,
+    /// The form of study (for the federal registry); in person when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::planning::StudyForm>,
 }
 
 impl Program {
@@ -678,6 +785,73 @@ pub struct TrainingRecord {
     pub passed: bool,
     /// The certificate, on a pass.
     pub certificate: Option<Certificate>,
+    /// The statement (справка об обучении), on a fail or a non-completion (273-ФЗ art. 60
+    /// p. 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<Statement>,
+    /// Whether the listener completed the program (took the final attestation); false for a
+    /// non-completion the provider reported (R-W3 stage 7).
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub completed: bool,
+    /// Why the listener did not complete, as the provider reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Hours attended, as the provider recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attended_hours: Option<u32>,
+    /// How the training was paid for; none for a training outside the region's funding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funding: Option<Funding>,
+    /// Where the record came from.
+    #[serde(default, skip_serializing_if = "TrainingSource::is_group")]
+    pub source: TrainingSource,
+    /// The first day of the training, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_on: Option<NaiveDate>,
+    /// For a training entered from a document: the document's series and number, and the
+    /// provider's name as written on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// The provider's name, for a training entered from a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_name: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a training record came from (R-G6, R-V10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingSource {
+    /// A group run in kadry: the provider recorded the results.
+    #[default]
+    Group,
+    /// A training outside the region's funding (another region, a federal provider, paid by
+    /// the worker), entered by the territory operator from the document.
+    External,
+    /// A paper record from before kadry, entered from the archive.
+    Paper,
+}
+
+impl TrainingSource {
+    /// Whether the record comes from a group run in kadry.
+    pub fn is_group(&self) -> bool {
+        *self == TrainingSource::Group
+    }
+}
+
+/// A statement of study (справка об обучении или о периоде обучения), issued on a fail or a
+/// non-completion, numbered gap-free per provider and year apart from certificates (R-G6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Statement {
+    /// The registration number, e.g. `С-2026-000001`.
+    pub number: String,
+    /// The issue day.
+    pub issued_on: NaiveDate,
 }
 
 /// A planned training: a worker's choice of program for a planning year (R-W1).
@@ -749,6 +923,15 @@ pub enum NotificationKind {
     /// A freed seat is offered from the waitlist, held until a day (R-W4).
     #[serde(rename = "waitlist.offered")]
     SeatOffered,
+    /// The worker's voucher lapses soon.
+    #[serde(rename = "reminder.voucher")]
+    VoucherExpiring,
+    /// The worker's three-year floor comes soon (R-V11).
+    #[serde(rename = "reminder.floor")]
+    FloorApproaching,
+    /// A voucher application waits past the approval deadline (to the operators, R-V4).
+    #[serde(rename = "reminder.approval")]
+    ApprovalOverdue,
 }
 
 impl NotificationKind {
@@ -763,6 +946,9 @@ impl NotificationKind {
             NotificationKind::GroupCompleted => "group.completed",
             NotificationKind::PlanPlaced => "plan.placed",
             NotificationKind::SeatOffered => "waitlist.offered",
+            NotificationKind::VoucherExpiring => "reminder.voucher",
+            NotificationKind::FloorApproaching => "reminder.floor",
+            NotificationKind::ApprovalOverdue => "reminder.approval",
         }
     }
 
@@ -777,6 +963,9 @@ impl NotificationKind {
             NotificationKind::GroupCompleted => "Обучение в группе завершено",
             NotificationKind::PlanPlaced => "Ваша заявка включена в группу",
             NotificationKind::SeatOffered => "Освободилось место в группе",
+            NotificationKind::VoucherExpiring => "Срок действия именного образовательного чека истекает",
+            NotificationKind::FloorApproaching => "Подходит срок повышения квалификации",
+            NotificationKind::ApprovalOverdue => "Заявка на именной образовательный чек ждёт решения дольше срока",
         }
     }
 }

@@ -1438,6 +1438,7 @@ mod tests {
     #[test]
     fn r_r3_trajectory_ranks_with_reasons_and_skips_what_was_taken() {
         let program = |n: u128, title: &str| Program {
+            form: Default::default(),
             id: ProgramId(Uuid::from_u128(n)),
             provider: OrgId(Uuid::from_u128(99)),
             title: title.into(),

@@ -192,6 +192,35 @@ pub struct RegionPolicy {
     /// Forming and waitlist parameters (R-W4).
     #[serde(default = "default_forming")]
     pub forming: FormingPolicy,
+    /// Working days within which changed personal data and a claimed workplace are confirmed
+    /// (R-A11: «в течение 10 рабочих дней»); past them they show in the overdue report.
+    #[serde(default = "default_confirmation_days")]
+    pub confirmation_working_days: u32,
+    /// Reminders (R-R1 reminders): days before a voucher lapses, days before the three-year
+    /// floor, and whether a pending approval past its deadline is reminded to the operators.
+    #[serde(default)]
+    pub reminders: ReminderPolicy,
+}
+
+fn default_confirmation_days() -> u32 {
+    10
+}
+
+/// When reminders are sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderPolicy {
+    /// Days before a voucher's last day, largest first.
+    pub voucher_days: Vec<u32>,
+    /// Days before the three-year floor (R-V11), largest first.
+    pub floor_days: Vec<u32>,
+    /// Whether operators are reminded of applications past the approval deadline (R-V4).
+    pub approvals: bool,
+}
+
+impl Default for ReminderPolicy {
+    fn default() -> Self {
+        ReminderPolicy { voucher_days: vec![90, 30, 7], floor_days: vec![90, 30], approvals: true }
+    }
 }
 
 fn default_reassign_days() -> u32 {
@@ -258,6 +287,8 @@ impl RegionPolicy {
             council_expertise: false,
             quotas: false,
             quota_reassign_working_days: default_reassign_days(),
+            confirmation_working_days: default_confirmation_days(),
+            reminders: ReminderPolicy::default(),
             eligibility_includes_parental_leave: false,
             forming: default_forming(),
         }
@@ -301,6 +332,8 @@ impl RegionPolicy {
             council_expertise: false,
             quotas: false,
             quota_reassign_working_days: default_reassign_days(),
+            confirmation_working_days: default_confirmation_days(),
+            reminders: ReminderPolicy::default(),
             eligibility_includes_parental_leave: false,
             forming: default_forming(),
         }
@@ -374,6 +407,8 @@ impl RegionPolicy {
             council_expertise: true,
             quotas: true,
             quota_reassign_working_days: default_reassign_days(),
+            confirmation_working_days: default_confirmation_days(),
+            reminders: ReminderPolicy::default(),
             eligibility_includes_parental_leave: false,
             forming: default_forming(),
         }

@@ -141,10 +141,73 @@ pub struct StaffRow {
     pub territory: TerritoryId,
     /// The last day of the last passed training, if any.
     pub last_passed_on: Option<NaiveDate>,
+    /// What reports need of the worker's person record.
+    pub person: PersonFacts,
+    /// The worker's passed trainings, in no particular order.
+    pub passed: Vec<Passed>,
     /// The worker's voucher records, oldest first.
     pub vouchers: Vec<Voucher>,
     /// The worker's enrolments that hold voucher blocks.
     pub voucher_enrollments: Vec<Enrollment>,
+}
+
+/// The numbers a provider has issued this year so far: certificates and statements run as two
+/// gap-free sequences (R-G6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Issued {
+    /// Certificates issued this year.
+    pub certificates: u32,
+    /// Statements issued this year.
+    pub statements: u32,
+}
+
+/// What reports need of a person record (R-R1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PersonFacts {
+    /// The subject taught.
+    pub subject: Option<String>,
+    /// Year of birth.
+    pub birth_year: Option<i32>,
+    /// The level of vocational education.
+    pub education: Option<EducationLevel>,
+    /// The day pedagogical experience began.
+    pub experience_since: Option<NaiveDate>,
+    /// The day a pending personal-data change was proposed (R-A8).
+    pub pending_since: Option<NaiveDate>,
+    /// The person asked for no reminders.
+    pub reminders_off: bool,
+}
+
+impl PersonFacts {
+    /// The facts of a person.
+    pub fn of(p: &Person) -> Self {
+        PersonFacts {
+            subject: p.subject.clone(),
+            birth_year: p.profile.birth_date.map(|d| chrono::Datelike::year(&d)).or(p.birth_year),
+            education: p.profile.education.as_ref().map(|e| e.level),
+            experience_since: p.profile.experience_since,
+            pending_since: p.pending_change.as_ref().and_then(|c| c.since),
+            reminders_off: p.profile.reminders_off,
+        }
+    }
+}
+
+/// A passed training, as reports count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passed {
+    /// Its last day.
+    pub completed_on: NaiveDate,
+    /// Its hours.
+    pub hours: u32,
+    /// How it was paid for; none outside the region's funding.
+    pub funding: Option<Funding>,
+}
+
+impl Passed {
+    /// The passed training a record holds, if it holds one.
+    pub fn of(t: &TrainingRecord) -> Option<Self> {
+        t.passed.then_some(Passed { completed_on: t.completed_on, hours: t.hours, funding: t.funding })
+    }
 }
 
 /// A notification waiting in the outbox, with its recipient's address.
@@ -211,6 +274,8 @@ pub trait Tx: Send {
     async fn grants(&mut self, person: PersonId) -> Result<Vec<RoleGrant>>;
     /// Whether anybody holds `role`.
     async fn role_exists(&mut self, role: Role) -> Result<bool>;
+    /// Everybody holding `role` (unsuspended grants), in no particular order.
+    async fn role_holders(&mut self, role: Role) -> Result<Vec<PersonId>>;
     /// A person's role requests.
     async fn role_requests(&mut self, person: PersonId) -> Result<Vec<RoleRequest>>;
     /// A person's employments, oldest first.
@@ -243,10 +308,18 @@ pub trait Tx: Send {
     async fn notifications(&mut self, person: PersonId) -> Result<Vec<Notification>>;
     /// The training record holding the certificate with this series and number.
     async fn certificate(&mut self, series: &str, number: &str) -> Result<Option<TrainingRecord>>;
-    /// How many certificates a provider has issued in a year (for gap-free numbering).
-    async fn certificates_issued(&mut self, provider: OrgId, year: i32) -> Result<u32>;
+    /// How many certificates and statements a provider has issued in a year (for gap-free
+    /// numbering, R-G6).
+    async fn documents_issued(&mut self, provider: OrgId, year: i32) -> Result<Issued>;
     /// The rows behind a report over a slice.
     async fn staff_rows(&mut self, scope: Scope) -> Result<Vec<StaffRow>>;
+    /// A report in any slice (R-R1). The default aggregates [`Tx::staff_rows`]
+    /// ([`crate::report::aggregate`]); SQL stores push the aggregation down and must answer the
+    /// same.
+    async fn slice(&mut self, spec: &crate::report::SliceSpec) -> Result<Vec<crate::report::SliceRow>> {
+        let rows = self.staff_rows(spec.scope).await?;
+        Ok(crate::report::aggregate(&rows, spec))
+    }
     /// A year's planning cycle.
     async fn cycle(&mut self, year: i32) -> Result<Option<crate::planning::Cycle>>;
     /// A quota number.

@@ -16,6 +16,8 @@ use crate::policy::RegionPolicy;
 use crate::ports::{Change, Clock, Delivery, IdSource, Notifier, Store, Tx};
 
 mod planning;
+mod records;
+mod reports;
 
 /// The application service over the ports. Cheap to clone; hold one per region.
 #[derive(Clone)]
@@ -127,6 +129,7 @@ impl Service {
         d::check_unique(None, tx.person_by_email(email.key()).await?.as_ref(), None)?;
         let id = PersonId(ctx.id());
         let person = Person {
+            profile: Default::default(),
             id,
             full_name: name,
             email,
@@ -500,7 +503,7 @@ impl Service {
                 };
                 d::check_unique(Some(person), by_email.as_ref(), by_snils.as_ref())?;
                 let grants = tx.grants(person).await?;
-                (Outcome::Done, Some(person), d::update_person(p, change, &grants)) // R-A8, R-A9
+                (Outcome::Done, Some(person), d::update_person(p, change, &grants, ctx.today)) // R-A8, R-A9
             }
             C::ConfirmPersonChange { person } => {
                 let (target, _) = Self::person_target(tx, person).await?;
@@ -553,6 +556,7 @@ impl Service {
                     return Err(Error::InvalidState("the person already has a current workplace".into()));
                 }
                 let e = Employment {
+                    category: Default::default(),
                     parental_leave: false,
                     id: EmploymentId(ctx.id()),
                     person: me,
@@ -721,7 +725,7 @@ impl Service {
                 changes.extend(Self::after_removal(ctx, tx, &e, &g).await?);
                 (Outcome::Done, Some(worker), changes)
             }
-            C::CompleteGroup { group, passed, failed } => {
+            C::CompleteGroup { group, passed, failed, attendance, not_completed } => {
                 let g = tx.group(group).await?;
                 let target = g.as_ref().map(|g| Target::provider(g.provider)).unwrap_or_default();
                 Self::authorize(tx, actor, Action::CompleteGroup, &target).await?;
@@ -729,14 +733,19 @@ impl Service {
                 let program = tx.program(g.program).await?.ok_or_else(|| nf("program"))?;
                 let provider = tx.org(g.provider).await?.ok_or_else(|| nf("provider"))?;
                 let enrollments = tx.group_enrollments(group).await?;
-                let issued = tx.certificates_issued(g.provider, chrono::Datelike::year(&ctx.today)).await?;
+                let issued = tx.documents_issued(g.provider, chrono::Datelike::year(&ctx.today)).await?;
                 let changes = d::complete_group(
                     ctx,
                     &g,
                     &program,
                     &provider,
                     &enrollments,
-                    &d::Results { passed: &passed, failed: &failed },
+                    &d::Results {
+                        passed: &passed,
+                        failed: &failed,
+                        attendance: &attendance,
+                        not_completed: &not_completed,
+                    },
                     issued,
                 )?;
                 (Outcome::Done, None, changes)
@@ -770,7 +779,7 @@ impl Service {
                 )?;
                 (created(id.0), Some(worker), changes)
             }
-            other => self.decide_planning(ctx, tx, actor, other).await?,
+            other => self.decide_records(ctx, tx, actor, other).await?,
         })
     }
 
@@ -926,9 +935,11 @@ impl Service {
                 Self::person_or_nf(tx, worker).await?;
                 let records = tx.trainings(worker).await?;
                 QueryResult::Training(TrainingView {
-                    completed: records.len(),
+                    // A non-completion (a statement without a final attestation) is not a
+                    // finished training; a fail is.
+                    completed: records.iter().filter(|r| r.completed).count(),
                     certificates: records.iter().filter(|r| r.certificate.is_some()).count(),
-                    last_completed_on: records.iter().map(|r| r.completed_on).max(),
+                    last_completed_on: records.iter().filter(|r| r.completed).map(|r| r.completed_on).max(),
                     last_passed_on: records.iter().filter(|r| r.passed).map(|r| r.completed_on).max(),
                     records,
                 })
@@ -1017,6 +1028,9 @@ impl Service {
                     issued_on: cert.issued_on,
                 })
             }
+            Query::Slice { .. } | Query::Ready { .. } | Query::Overdue { .. } => {
+                self.answer_reports(ctx, tx, actor, query).await?
+            }
             Query::Report { metric, scope } => {
                 let scope = self.report_scope(tx, actor, Action::Report, scope).await?;
                 let rows = tx.staff_rows(scope).await?;
@@ -1081,6 +1095,7 @@ mod tests {
 
     fn operator() -> Person {
         Person {
+            profile: Default::default(),
             id: PersonId(uuid::Uuid::from_u128(1)),
             full_name: FullName::parse("Оператор Центра").unwrap(),
             email: Email::parse("op@kadry.invalid").unwrap(),

@@ -44,6 +44,7 @@ fn pid(n: u128) -> PersonId {
 
 fn employment(status: EmploymentStatus, position: Position, pedagogical: bool) -> Employment {
     Employment {
+        category: Default::default(),
         id: EmploymentId(Uuid::from_u128(10)),
         person: pid(1),
         org: OrgId(Uuid::from_u128(20)),
@@ -182,6 +183,7 @@ fn r_v4_r_v5_approval_issues_for_a_year_and_notifies() {
 
 fn program(hours: u32, profile_for: Audience<Position>) -> Program {
     Program {
+        form: Default::default(),
         id: ProgramId(Uuid::from_u128(u128::from(hours) + 1000)),
         provider: OrgId(Uuid::from_u128(30)),
         title: "Программа".into(),
@@ -233,6 +235,7 @@ fn org(kind: OrgKind, ownership: Ownership) -> Organisation {
 
 fn worker() -> Person {
     Person {
+        profile: Default::default(),
         id: pid(1),
         full_name: FullName::parse("Иванова Мария Петровна").unwrap(),
         email: Email::parse("ivanova@example.ru").unwrap(),
@@ -453,6 +456,7 @@ fn r_g6_results_after_the_end_with_numbered_certificates() {
         committed: None,
     };
     let seats = [seat(1), seat(2), seat(3)];
+    let issued = kadry_core::ports::Issued { certificates: 7, statements: 2 };
     assert_eq!(
         code(d::complete_group(
             &g.on(day(2025, 3, 12)),
@@ -460,8 +464,8 @@ fn r_g6_results_after_the_end_with_numbered_certificates() {
             &p,
             &provider,
             &seats,
-            &d::Results { passed: &[pid(1)], failed: &[pid(2)] },
-            7
+            &d::Results { passed: &[pid(1)], failed: &[pid(2)], attendance: &[], not_completed: &[] },
+            issued
         )),
         "group.not_finished"
     );
@@ -472,26 +476,61 @@ fn r_g6_results_after_the_end_with_numbered_certificates() {
             &p,
             &provider,
             &seats,
-            &d::Results { passed: &[pid(9)], failed: &[] },
-            7
+            &d::Results { passed: &[pid(9)], failed: &[], attendance: &[], not_completed: &[] },
+            issued
         )),
         "input.invalid"
     );
+    // Every refusal of bad results: more hours than the program, a listener given twice, a
+    // non-completion without a reason or beside a pass, an unknown listener's attendance.
+    let att = |p: u128, hours: u32| kadry_core::command::Attendance { person: pid(p), hours };
+    let nc = |p: u128, reason: &str| kadry_core::command::NonCompletion { person: pid(p), reason: reason.into() };
+    let bad: [(&[kadry_core::command::Attendance], &[kadry_core::command::NonCompletion], &[PersonId]); 6] = [
+        (&[att(1, p.hours + 1)], &[], &[]),
+        (&[att(1, 10), att(1, 12)], &[], &[]),
+        (&[], &[nc(3, " \u{a0}\u{200b} ")], &[]),
+        (&[], &[nc(1, "болезнь")], &[pid(1)]),
+        (&[att(9, 10)], &[], &[]),
+        (&[], &[nc(3, "болезнь"), nc(3, "отпуск")], &[]),
+    ];
+    for (attendance, not_completed, passed) in bad {
+        let r = d::Results { passed, failed: &[], attendance, not_completed };
+        assert_eq!(
+            code(d::complete_group(&g.on(day(2025, 3, 13)), &grp, &p, &provider, &seats, &r, issued)),
+            "input.invalid",
+            "{attendance:?} {not_completed:?}"
+        );
+    }
     let changes = d::complete_group(
         &g.on(day(2025, 3, 13)),
         &grp,
         &p,
         &provider,
         &seats,
-        &d::Results { passed: &[pid(1)], failed: &[pid(2)] },
-        7,
+        &d::Results {
+            passed: &[pid(1)],
+            failed: &[pid(2)],
+            attendance: &[att(1, p.hours), att(3, 20)],
+            not_completed: &[nc(3, "болезнь\u{a0}(справка)")],
+        },
+        issued,
     )
     .unwrap();
     let records: Vec<&TrainingRecord> =
         changes.iter().filter_map(|c| if let Change::AddTraining(t) = c { Some(t) } else { None }).collect();
-    assert_eq!(records.len(), 2, "the listener not listed gets no record");
+    assert_eq!(records.len(), 3, "every listener gets a record: a certificate or a statement");
     assert_eq!(records[0].certificate.as_ref().unwrap().number, "2025-000008");
+    assert!(records[0].statement.is_none());
+    assert_eq!(records[0].attended_hours, Some(p.hours));
+    // A fail and a non-completion each get a statement from the provider's own sequence.
     assert!(records[1].certificate.is_none());
+    assert_eq!(records[1].statement.as_ref().unwrap().number, "С-2025-000003");
+    assert!(records[1].completed && !records[1].passed);
+    assert_eq!(records[2].statement.as_ref().unwrap().number, "С-2025-000004");
+    assert!(!records[2].completed);
+    assert_eq!(records[2].reason.as_deref(), Some("болезнь (справка)"), "the reason is normalised");
+    assert_eq!(records[2].attended_hours, Some(20));
+    assert!(records.iter().all(|r| r.funding == Some(grp.funding) && r.started_on == Some(grp.starts)));
     let statuses: Vec<EnrollmentStatus> =
         changes.iter().filter_map(|c| if let Change::PutEnrollment(e) = c { Some(e.status) } else { None }).collect();
     assert_eq!(statuses, [EnrollmentStatus::Passed, EnrollmentStatus::Failed, EnrollmentStatus::NotCompleted]);
@@ -577,7 +616,7 @@ fn r_a8_r_a9_a_responsibles_change_suspends_the_role() {
         suspended: false,
     };
     let change = d::parse_change(Some("Смирнова Мария Петровна"), None, None, None).unwrap();
-    let changes = d::update_person(p.clone(), change, &[grant]);
+    let changes = d::update_person(p.clone(), change, &[grant], day(2025, 3, 3));
     assert!(matches!(&changes[0], Change::PutPerson(x) if x.pending_change.is_some() && x.full_name == p.full_name));
     assert!(matches!(&changes[1], Change::PutGrant(g) if g.suspended));
     assert_eq!(code(d::parse_change(None, None, None, None)), "input.invalid");

@@ -691,6 +691,8 @@ impl Runner {
             }
             "complete_group" => cmd(
                 C::CompleteGroup {
+                    not_completed: Default::default(),
+                    attendance: Default::default(),
                     group: self.group(a, "group")?,
                     passed: self.people(a, "passed")?,
                     failed: self.people(a, "failed")?,

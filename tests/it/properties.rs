@@ -220,6 +220,8 @@ async fn run(ops: Vec<(u8, usize, Op)>) -> Result<(), String> {
             Op::Complete(g, pass) => {
                 let (passed, failed): (Vec<_>, Vec<_>) = w.workers.iter().zip(pass).partition(|(_, p)| *p);
                 Command::CompleteGroup {
+                    not_completed: Default::default(),
+                    attendance: Default::default(),
                     group: group(g),
                     passed: passed.into_iter().map(|x| *x.0).collect(),
                     failed: failed.into_iter().map(|x| *x.0).collect(),

@@ -116,7 +116,8 @@ failing_tx! {
         plans(person: PersonId) -> Vec<PlanEntry>;
         notifications(person: PersonId) -> Vec<Notification>;
         certificate(series: &str, number: &str) -> Option<TrainingRecord>;
-        certificates_issued(provider: OrgId, year: i32) -> u32;
+        documents_issued(provider: OrgId, year: i32) -> kadry::core::ports::Issued;
+        role_holders(role: Role) -> Vec<PersonId>;
         staff_rows(scope: Scope) -> Vec<StaffRow>;
         outbox(now: chrono::DateTime<chrono::Utc>, limit: usize) -> Vec<OutboxItem>;
         mark_delivery(id: NotificationId, outcome: Delivery) -> ();

@@ -359,5 +359,16 @@ async fn complete_group(
     ApiPath(group): ApiPath<GroupId>,
     ApiJson(b): ApiJson<GroupResults>,
 ) -> ApiResult<StatusCode> {
-    run(&state, actor, Command::CompleteGroup { group, passed: b.passed, failed: b.failed }).await
+    run(
+        &state,
+        actor,
+        Command::CompleteGroup {
+            attendance: Default::default(),
+            not_completed: Default::default(),
+            group,
+            passed: b.passed,
+            failed: b.failed,
+        },
+    )
+    .await
 }
