@@ -229,7 +229,7 @@ impl World {
             created(
                 s,
                 kurator,
-                Command::SubmitProgram {
+                Command::SubmitProgram { form: Default::default(),
                     provider,
                     title: "Обновлённые ФГОС".into(),
                     hours: 72,

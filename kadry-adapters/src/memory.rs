@@ -445,6 +445,23 @@ impl Tx for MemoryTx {
             .find(|t| t.certificate.as_ref().is_some_and(|c| c.series == series && c.number == number))
             .cloned())
     }
+    async fn trainings_between(
+        &mut self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        provider: Option<OrgId>,
+    ) -> Result<Vec<TrainingRecord>> {
+        let mut out: Vec<(chrono::NaiveDate, u64, TrainingRecord)> = Vec::new();
+        for records in self.state.trainings.values() {
+            for (i, r) in records.iter().enumerate() {
+                if r.completed_on >= from && r.completed_on <= to && provider.is_none_or(|p| r.provider == Some(p)) {
+                    out.push((r.completed_on, i as u64, r.clone()));
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.0, a.2.person, a.1).cmp(&(b.0, b.2.person, b.1)));
+        Ok(out.into_iter().map(|(_, _, r)| r).collect())
+    }
     async fn documents_issued(&mut self, provider: OrgId, year: i32) -> Result<Issued> {
         Ok(self.state.certificates.get(&(provider, year)).copied().unwrap_or_default())
     }

@@ -615,6 +615,35 @@ macro_rules! sql_tx {
                     self.docs("SELECT doc FROM kadry_trainings WHERE cert_number = $1 ORDER BY seq", number.to_string()).await?;
                 Ok(records.into_iter().find(|t| t.certificate.as_ref().is_some_and(|c| c.series == series)))
             }
+            async fn trainings_between(
+                &mut self,
+                from: chrono::NaiveDate,
+                to: chrono::NaiveDate,
+                provider: Option<OrgId>,
+            ) -> Result<Vec<TrainingRecord>> {
+                let (from, to) = (from.to_string(), to.to_string());
+                let docs: Vec<String> = match provider {
+                    Some(p) => sqlx::query_scalar(
+                        "SELECT doc FROM kadry_trainings WHERE provider = $1 AND completed_on >= $2 \
+                         AND completed_on <= $3 ORDER BY completed_on, seq",
+                    )
+                    .bind(p.to_string())
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&mut *self.tx)
+                    .await,
+                    None => sqlx::query_scalar(
+                        "SELECT doc FROM kadry_trainings WHERE completed_on >= $1 AND completed_on <= $2 \
+                         ORDER BY completed_on, seq",
+                    )
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&mut *self.tx)
+                    .await,
+                }
+                .map_err(super::map_err)?;
+                super::decode_all(&docs)
+            }
             async fn documents_issued(&mut self, provider: OrgId, year: i32) -> Result<kadry_core::ports::Issued> {
                 let (c, st): (i64, i64) = sqlx::query_as(
                     "SELECT COUNT(cert_number), COUNT(stmt_number) FROM kadry_trainings WHERE provider = $1 \

@@ -102,11 +102,14 @@ pub enum Action {
     Trajectory,
     Slice,
     Overdue,
+    GroupRegistry,
+    Registry,
+    FrdoExport,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 72] = [
+    pub const ALL: [Action; 75] = [
         Action::RegisterTerritory,
         Action::RegisterOrg,
         Action::ReorganizeOrg,
@@ -179,6 +182,9 @@ impl Action {
         Action::Trajectory,
         Action::Slice,
         Action::Overdue,
+        Action::GroupRegistry,
+        Action::Registry,
+        Action::FrdoExport,
     ];
 
     /// Whether the action is a query (changes nothing).
@@ -206,6 +212,9 @@ impl Action {
                 | Action::Trajectory
                 | Action::Slice
                 | Action::Overdue
+                | Action::GroupRegistry
+                | Action::Registry
+                | Action::FrdoExport
         )
     }
 
@@ -269,7 +278,12 @@ pub fn roles_for(action: Action) -> &'static [Role] {
             &[Worker, OrgResponsible, OrgHead, Territory, Ministry, Operator]
         }
         // R-R1
-        A::ShowStaff | A::Report | A::Slice | A::Overdue => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
+        A::ShowStaff | A::Report | A::Slice | A::Overdue | A::Registry => {
+            &[OrgResponsible, OrgHead, Territory, Ministry, Operator]
+        }
+        // R-G6: the provider prints its groups' registries and uploads its certificates; the
+        // ministry and the operator see every provider's.
+        A::GroupRegistry | A::FrdoExport => &[Provider, Ministry, Operator],
         // R-G6: a certificate's public check needs no account.
         A::ShowGroup | A::ShowProgram | A::ShowDirectory | A::ShowCycle | A::VerifyCertificate => &Role::ALL,
         // R-W3: the regional operator runs the cycle; the ministry sets norms, limits and

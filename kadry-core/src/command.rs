@@ -256,6 +256,10 @@ pub enum Command {
         /// Places offered for the year.
         #[serde(default)]
         places: Option<u32>,
+        /// The form of study, as the certificate's ФИС ФРДО record states it; in person when
+        /// absent.
+        #[serde(default)]
+        form: Option<crate::planning::StudyForm>,
     },
     /// Records passed expertise (R-P1) (by: operator).
     ApproveProgram {
@@ -886,6 +890,34 @@ pub enum Query {
         #[serde(default)]
         scope: Option<ScopeRef>,
     },
+    /// The registry of those trained in a group (R-G6): every listener with how they
+    /// finished and their document (by: the provider, the ministry, the operator).
+    GroupRegistry {
+        /// The group.
+        group: GroupId,
+    },
+    /// The registry of those trained in a period (R-G6, R-R1): every training that ended
+    /// within `[from, to]`, of workers in the actor's slice (by where they worked then).
+    Registry {
+        /// The first day.
+        from: NaiveDate,
+        /// The last day.
+        to: NaiveDate,
+        /// The slice; the region when absent.
+        #[serde(default)]
+        scope: Option<ScopeRef>,
+    },
+    /// The certificates issued within `[from, to]` as ФИС ФРДО records (R-G6): a provider's
+    /// own, or — for the ministry and the operator — every provider's or one's.
+    FrdoExport {
+        /// The first issue day.
+        from: NaiveDate,
+        /// The last issue day.
+        to: NaiveDate,
+        /// One provider; every provider when absent.
+        #[serde(default)]
+        provider: Option<OrgId>,
+    },
     /// The public check of a certificate by its series, number and verification code: what it
     /// certifies, never just "valid" (R-G6). Readable without an account; an unknown
     /// certificate and a wrong code answer alike (`not_found`).
@@ -926,6 +958,9 @@ impl Query {
             Query::Slice { .. } => "slice",
             Query::Ready { .. } => "ready_report",
             Query::Overdue { .. } => "overdue",
+            Query::GroupRegistry { .. } => "group_registry",
+            Query::Registry { .. } => "registry",
+            Query::FrdoExport { .. } => "frdo_export",
         }
     }
 }
@@ -1173,6 +1208,10 @@ pub enum QueryResult {
     Slice(SliceView),
     /// `overdue`.
     Overdue(OverdueView),
+    /// `group_registry`, `registry`.
+    Registry(crate::registry::RegistryView),
+    /// `frdo_export`.
+    Frdo(crate::registry::FrdoView),
 }
 
 /// A report in a slice (R-R1).

@@ -583,6 +583,8 @@ pub struct NewProgram {
     pub max_group: Option<u32>,
     /// Places for the year.
     pub places: Option<u32>,
+    /// The form of study (ФИС ФРДО column 28).
+    pub form: Option<crate::planning::StudyForm>,
 }
 
 /// R-P2, R-W1..R-W3: a provider submits a program; one for planning year Y only inside the
@@ -620,7 +622,7 @@ pub fn submit_program(
     let p = NewProgram { direction, ..p };
     let id = ProgramId(ctx.id());
     let program = Program {
-        form: Default::default(),
+        form: p.form,
         id,
         provider: provider.id,
         title,

@@ -19,6 +19,7 @@ pub mod planning;
 pub mod policy;
 pub mod ports;
 pub mod records;
+pub mod registry;
 pub mod report;
 pub mod service;
 pub mod types;

@@ -306,6 +306,14 @@ pub trait Tx: Send {
     async fn plans(&mut self, person: PersonId) -> Result<Vec<PlanEntry>>;
     /// Notifications written for a person, oldest first.
     async fn notifications(&mut self, person: PersonId) -> Result<Vec<Notification>>;
+    /// Training records whose last day lies within `[from, to]`, of one provider when given,
+    /// by last day then entry order (registries and the ФИС ФРДО export, R-G6).
+    async fn trainings_between(
+        &mut self,
+        from: NaiveDate,
+        to: NaiveDate,
+        provider: Option<OrgId>,
+    ) -> Result<Vec<TrainingRecord>>;
     /// The training record holding the certificate with this series and number.
     async fn certificate(&mut self, series: &str, number: &str) -> Result<Option<TrainingRecord>>;
     /// How many certificates and statements a provider has issued in a year (for gap-free

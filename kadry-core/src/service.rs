@@ -622,6 +622,7 @@ impl Service {
                 min_group,
                 max_group,
                 places,
+                form,
             } => {
                 Self::authorize(tx, actor, Action::SubmitProgram, &Target::provider(provider)).await?;
                 let org = tx.org(provider).await?.ok_or_else(|| nf("provider"))?;
@@ -642,6 +643,7 @@ impl Service {
                     min_group,
                     max_group,
                     places,
+                    form,
                 };
                 let (id, changes) = d::submit_program(ctx, &org, p, stage)?;
                 (created(id.0), None, changes)
@@ -1028,7 +1030,12 @@ impl Service {
                     issued_on: cert.issued_on,
                 })
             }
-            Query::Slice { .. } | Query::Ready { .. } | Query::Overdue { .. } => {
+            Query::Slice { .. }
+            | Query::Ready { .. }
+            | Query::Overdue { .. }
+            | Query::GroupRegistry { .. }
+            | Query::Registry { .. }
+            | Query::FrdoExport { .. } => {
                 self.answer_reports(ctx, tx, actor, query).await?
             }
             Query::Report { metric, scope } => {

@@ -15,7 +15,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
 
 use kadry_adapters::MemoryStore;
-use kadry_core::command::{Command, Metric, Query, ScopeRef};
+use kadry_core::command::{Attendance, Command, Metric, NonCompletion, Query, ScopeRef};
 use kadry_core::ids::*;
 use kadry_core::model::{Audience, Funding, License, OrgKind, Ownership, Position, Role};
 use kadry_core::planning::{ExpertiseStage, MemberVote, Money, StudyForm};
@@ -315,6 +315,10 @@ fn date_arg(a: &Args, k: &str) -> Result<NaiveDate, Error> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(format!("`{k}` must be a date YYYY-MM-DD")))
 }
 
+fn opt_date(a: &Args, k: &str) -> Result<Option<NaiveDate>, Error> {
+    if a.contains_key(k) { date_arg(a, k).map(Some) } else { Ok(None) }
+}
+
 fn enum_arg<T: serde::de::DeserializeOwned>(v: &Value, k: &str) -> Result<T, Error> {
     serde_json::from_value(v.clone()).map_err(|_| bad(format!("unknown value {v} for `{k}`")))
 }
@@ -447,6 +451,44 @@ impl Runner {
             Some(_) => Err(bad(format!("`{k}` must name an organisation or a territory"))),
             None => Err(Error::NotFound(format!("scope {name}"))),
         }
+    }
+
+    /// A table keyed by person names (`{ ivanova = 70 }`), each value read by `value`.
+    fn by_person<T>(&self, a: &Args, k: &str, value: impl Fn(&Value) -> Option<T>) -> Result<Vec<(PersonId, T)>, Error> {
+        match a.get(k) {
+            None => Ok(Vec::new()),
+            Some(Value::Object(items)) => items
+                .iter()
+                .map(|(name, v)| match (self.named(name), value(v)) {
+                    (Some(Named::Person(id)), Some(t)) => Ok((id, t)),
+                    (Some(Named::Person(_)), None) => Err(bad(format!("`{k}.{name}` has a wrong value"))),
+                    _ => Err(bad(format!("`{k}` must be keyed by persons"))),
+                })
+                .collect(),
+            Some(_) => Err(bad(format!("`{k}` must be a table keyed by persons"))),
+        }
+    }
+
+    /// A slice's filters: `filters = [{ dimension, values }]`; territory and organisation
+    /// values are names from the file.
+    fn filters(&self, a: &Args) -> Result<Vec<kadry_core::report::Filter>, Error> {
+        use kadry_core::report::Dimension;
+        let Some(v) = a.get("filters") else {
+            return Ok(Vec::new());
+        };
+        let mut filters: Vec<kadry_core::report::Filter> = enum_arg(v, "filters")?;
+        for f in &mut filters {
+            if matches!(f.dimension, Dimension::Territory | Dimension::Organisation) {
+                for value in &mut f.values {
+                    match self.named(value) {
+                        Some(Named::Territory(t)) => *value = t.to_string(),
+                        Some(Named::Org(o)) => *value = o.to_string(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(filters)
     }
 
     fn people(&self, a: &Args, k: &str) -> Result<Vec<PersonId>, Error> {
@@ -651,7 +693,7 @@ impl Runner {
                 if !a.contains_key("positions") {
                     return Err(bad("`positions` is required").into());
                 }
-                let c = C::SubmitProgram {
+                let c = C::SubmitProgram { form: a.get("form").map(|v| enum_arg(v, "form")).transpose()?,
                     provider: self.org(a, "provider")?,
                     title: str_arg(a, "title")?.into(),
                     hours: u32_arg(a, "hours")?,
@@ -691,8 +733,16 @@ impl Runner {
             }
             "complete_group" => cmd(
                 C::CompleteGroup {
-                    not_completed: Default::default(),
-                    attendance: Default::default(),
+                    not_completed: self
+                        .by_person(a, "not_completed", |v| v.as_str().map(str::to_string))?
+                        .into_iter()
+                        .map(|(person, reason)| NonCompletion { person, reason })
+                        .collect(),
+                    attendance: self
+                        .by_person(a, "attendance", |v| v.as_u64().and_then(|h| u32::try_from(h).ok()))?
+                        .into_iter()
+                        .map(|(person, hours)| Attendance { person, hours })
+                        .collect(),
                     group: self.group(a, "group")?,
                     passed: self.people(a, "passed")?,
                     failed: self.people(a, "failed")?,
@@ -830,6 +880,70 @@ impl Runner {
             }),
             "show_training" => q(Query::ShowTraining { worker: self.person(a, "worker")? }),
             "show_notifications" => q(Query::ShowNotifications { person: self.person(a, "person")? }),
+            "set_profile" => cmd(
+                C::SetProfile {
+                    person: self.person(a, "person")?,
+                    birth_date: opt_date(a, "birth_date")?,
+                    sex: a.get("sex").map(|v| enum_arg(v, "sex")).transpose()?,
+                    citizenship: opt_str(a, "citizenship")?,
+                    education: a.get("education").map(|v| enum_arg(v, "education")).transpose()?,
+                    experience_since: opt_date(a, "experience_since")?,
+                },
+                none,
+            ),
+            "set_category" => cmd(
+                C::SetCategory {
+                    worker: self.person(a, "worker")?,
+                    category: a.get("category").map(|v| enum_arg(v, "category")).transpose()?,
+                },
+                none,
+            ),
+            "record_training" => cmd(
+                C::RecordTraining {
+                    worker: self.person(a, "worker")?,
+                    source: enum_arg(a.get("source").ok_or_else(|| bad("`source` is required"))?, "source")?,
+                    program_title: str_arg(a, "program")?.to_string(),
+                    provider_name: str_arg(a, "provider")?.to_string(),
+                    hours: u32_arg(a, "hours")?,
+                    started_on: opt_date(a, "starts")?,
+                    completed_on: date_arg(a, "ends")?,
+                    document: str_arg(a, "document")?.to_string(),
+                },
+                none,
+            ),
+            "set_reminders" => cmd(
+                C::SetReminders {
+                    person: self.person(a, "person")?,
+                    enabled: opt_bool(a, "enabled")?.ok_or_else(|| bad("`enabled` is required"))?,
+                },
+                none,
+            ),
+            "send_reminders" => cmd(C::SendReminders, none),
+            "slice" => q(Query::Slice {
+                group_by: a
+                    .get("group_by")
+                    .map(|v| enum_arg(v, "group_by"))
+                    .transpose()?
+                    .unwrap_or_default(),
+                filters: self.filters(a)?,
+                scope: self.scope(a, "scope")?,
+            }),
+            "ready_report" => q(Query::Ready {
+                report: enum_arg(a.get("report").ok_or_else(|| bad("`report` is required"))?, "report")?,
+                scope: self.scope(a, "scope")?,
+            }),
+            "overdue" => q(Query::Overdue { scope: self.scope(a, "scope")? }),
+            "group_registry" => q(Query::GroupRegistry { group: self.group(a, "group")? }),
+            "registry" => q(Query::Registry {
+                from: date_arg(a, "from")?,
+                to: date_arg(a, "to")?,
+                scope: self.scope(a, "scope")?,
+            }),
+            "frdo_export" => q(Query::FrdoExport {
+                from: date_arg(a, "from")?,
+                to: date_arg(a, "to")?,
+                provider: self.opt_org(a, "provider")?,
+            }),
             "report" => {
                 let metric: Metric = enum_arg(a.get("metric").ok_or_else(|| bad("`metric` is required"))?, "metric")?;
                 q(Query::Report { metric, scope: self.scope(a, "scope")? })

@@ -115,6 +115,7 @@ failing_tx! {
         trainings(person: PersonId) -> Vec<TrainingRecord>;
         plans(person: PersonId) -> Vec<PlanEntry>;
         notifications(person: PersonId) -> Vec<Notification>;
+        trainings_between(from: chrono::NaiveDate, to: chrono::NaiveDate, provider: Option<OrgId>) -> Vec<TrainingRecord>;
         certificate(series: &str, number: &str) -> Option<TrainingRecord>;
         documents_issued(provider: OrgId, year: i32) -> kadry::core::ports::Issued;
         role_holders(role: Role) -> Vec<PersonId>;

@@ -136,6 +136,11 @@ pub struct NewProgram {
     /// Places offered for the planning year.
     #[serde(default)]
     pub places: Option<u32>,
+    /// The form of study (`in_person`, `blended`, `distance`), as the certificate's ФИС ФРДО
+    /// record states it; in person when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub form: Option<kadry::core::planning::StudyForm>,
 }
 
 /// Submits a program for expertise (R-P1, R-P2).
@@ -153,6 +158,7 @@ async fn submit_program(
     ApiJson(b): ApiJson<NewProgram>,
 ) -> ApiResult<CreatedResponse> {
     let c = Command::SubmitProgram {
+        form: b.form,
         provider: b.provider,
         title: b.title,
         hours: b.hours,

@@ -843,7 +843,7 @@ async fn a_planning_cycle_over_http() {
     let program = ProgramId(
         exec(
             kurator,
-            Command::SubmitProgram {
+            Command::SubmitProgram { form: Default::default(),
                 provider: iro,
                 title: "Обновлённые ФГОС".into(),
                 hours: 36,
