@@ -229,7 +229,8 @@ impl World {
             created(
                 s,
                 kurator,
-                Command::SubmitProgram { form: Default::default(),
+                Command::SubmitProgram {
+                    form: Default::default(),
                     provider,
                     title: "Обновлённые ФГОС".into(),
                     hours: 72,

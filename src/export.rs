@@ -28,9 +28,13 @@
 //! assert!(xlsx.starts_with(b"PK"));
 //! ```
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use kadry_core::command::SliceView;
 use kadry_core::frdo::{FrdoRecord, Template};
+use kadry_core::registry::RegistryView;
+use kadry_core::report::{Dimension, funding_key, label_ru, position_key};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 
 /// The name of the XLSX worksheet holding the stamp.
@@ -141,6 +145,77 @@ impl Table {
             stamp,
             template: Some(template.version.to_owned()),
         }
+    }
+}
+
+/// `dd.mm.yyyy`, or empty.
+fn day(d: Option<NaiveDate>) -> Cell {
+    d.map_or(Cell::Empty, |d| Cell::Text(d.format("%d.%m.%Y").to_string()))
+}
+
+fn text(s: Option<&str>) -> Cell {
+    s.map_or(Cell::Empty, |s| Cell::Text(s.to_owned()))
+}
+
+impl Table {
+    /// The registry of those trained (реестр обученных, R-G6), one row per line, with Russian
+    /// column titles.
+    #[must_use]
+    pub fn from_registry(title: impl Into<String>, view: &RegistryView, stamp: Stamp) -> Self {
+        let columns = [
+            "№",
+            "ФИО",
+            "Организация",
+            "Должность",
+            "Программа",
+            "Часов",
+            "Посещено часов",
+            "Организация ДПО",
+            "Начало",
+            "Окончание",
+            "Результат",
+            "Причина",
+            "Документ",
+            "Дата выдачи",
+            "Источник финансирования",
+        ];
+        let mut table = Self::new(title, columns.iter().map(|&c| c.to_owned()).collect(), stamp);
+        for (i, l) in view.lines.iter().enumerate() {
+            table.rows.push(vec![
+                Cell::Int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
+                Cell::Text(l.full_name.clone()),
+                text(l.org_name.as_deref()),
+                l.position.map_or(Cell::Empty, |p| Cell::Text(label_ru(Dimension::Position, position_key(p)))),
+                Cell::Text(l.program_title.clone()),
+                Cell::Int(i64::from(l.hours)),
+                l.attended_hours.map_or(Cell::Empty, |h| Cell::Int(i64::from(h))),
+                text(l.provider_name.as_deref()),
+                day(l.starts),
+                day(Some(l.ends)),
+                Cell::Text(l.finish.label_ru().to_owned()),
+                text(l.reason.as_deref()),
+                text(l.document.as_deref()),
+                day(l.issued_on),
+                l.funding.map_or(Cell::Empty, |f| Cell::Text(label_ru(Dimension::Funding, funding_key(Some(f))))),
+            ]);
+        }
+        table
+    }
+
+    /// A report in a slice (R-R1): a column per dimension (the Russian labels), then workers
+    /// and hours trained within the cycle.
+    #[must_use]
+    pub fn from_slice(title: impl Into<String>, view: &SliceView, stamp: Stamp) -> Self {
+        let mut columns: Vec<String> = view.dimensions.iter().map(|d| d.title_ru().to_owned()).collect();
+        columns.extend(["Работников".to_owned(), "Часов обучения за три года".to_owned()]);
+        let mut table = Self::new(title, columns, stamp);
+        for r in &view.rows {
+            let mut row: Vec<Cell> = r.labels.iter().map(|l| Cell::Text(l.clone())).collect();
+            row.push(Cell::Int(i64::try_from(r.workers).unwrap_or(i64::MAX)));
+            row.push(Cell::Int(i64::try_from(r.hours).unwrap_or(i64::MAX)));
+            table.rows.push(row);
+        }
+        table
     }
 }
 

@@ -82,6 +82,8 @@ mod groups;
 mod orgs;
 mod persons;
 mod planning;
+mod records;
+mod registries;
 mod reports;
 mod vouchers;
 
@@ -161,6 +163,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(vouchers::routes())
         .merge(groups::routes())
         .merge(reports::routes())
+        .merge(registries::routes())
+        .merge(records::routes())
         .merge(planning::routes())
 }
 

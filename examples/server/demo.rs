@@ -176,7 +176,8 @@ pub async fn seed(service: &Service, auth: &Auth) -> kadry::Result<Option<Vec<Lo
     s.person("Волков Пётр Андреевич", "teacher2@demo.kadry.ru", school9, Position::Teacher, Some("physics")).await?;
 
     let today = service.policy().local_date(service.now());
-    let program = |title: &str, hours, profile: Vec<Position>| Command::SubmitProgram { form: Default::default(),
+    let program = |title: &str, hours, profile: Vec<Position>| Command::SubmitProgram {
+        form: Default::default(),
         provider,
         title: title.into(),
         hours,

@@ -140,7 +140,8 @@ impl Fixture {
                 created(
                     &f.service,
                     f.kurator,
-                    Command::SubmitProgram { form: Default::default(),
+                    Command::SubmitProgram {
+                        form: Default::default(),
                         provider: f.provider,
                         title: title.into(),
                         hours,
@@ -521,7 +522,8 @@ pub async fn check_crash_between_commit_and_delivery(store: Arc<dyn Store>) {
 /// service shows approved programs only, by title, with groups by start date (R-P2, R-G4).
 pub async fn check_catalogue(store: Arc<dyn Store>) {
     let f = Fixture::build(store.clone(), 1, 1).await;
-    let draft = Command::SubmitProgram { form: Default::default(),
+    let draft = Command::SubmitProgram {
+        form: Default::default(),
         provider: f.provider,
         title: "Черновик".into(),
         hours: 16,

@@ -419,6 +419,8 @@ macro_rules! dictionary {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        // The variants' serialised names are their snake_case names (checked by a test).
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = frdo::$name, rename_all = "snake_case"))]
         pub enum $name {
             $(
                 $(#[$vmeta])*
@@ -749,6 +751,7 @@ const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
 
 /// The details of the original document a duplicate replaces (columns 3–5 and 32–39).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OriginalDocument {
     /// Column 3: the original was lost.
     pub lost: bool,
@@ -781,6 +784,7 @@ pub struct OriginalDocument {
 /// (corrections) is always empty; columns 3–5 and 32–39 come from
 /// [`FrdoRecord::original`], `None` for originals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FrdoRecord {
     /// Column 1.
     pub document_kind: DocumentKind,
@@ -829,6 +833,7 @@ pub struct FrdoRecord {
     /// Column 26.
     pub sex: Sex,
     /// Column 27 (none for recipients without one).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub snils: Option<Snils>,
     /// Column 28.
     pub study_form: StudyForm,
@@ -1033,6 +1038,31 @@ const _: () = assert!(TEMPLATE_LEGACY.columns.len() == TEMPLATE_LEGACY.fields.le
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The OpenAPI schema names every dictionary value by its variant's snake_case name; the
+    /// serialised names must be exactly those.
+    #[test]
+    fn serialised_names_are_the_variants_snake_case() {
+        fn snake(debug: String) -> String {
+            let mut out = String::new();
+            for (i, c) in debug.chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.extend(c.to_lowercase());
+            }
+            out
+        }
+        macro_rules! check {
+            ($($t:ty),+) => {$(
+                for v in <$t>::ALL {
+                    assert_eq!(v.as_snake(), snake(format!("{v:?}")));
+                    assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(v.as_snake()));
+                }
+            )+};
+        }
+        check!(DocumentKind, DocumentStatus, ProgramKind, EducationLevel, Sex, StudyForm, FundingSource, StudyPlace);
+    }
 
     fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

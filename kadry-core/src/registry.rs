@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::frdo::{self, Field, FrdoRecord};
 use crate::ids::{GroupId, OrgId, PersonId, ProgramId, TerritoryId};
 use crate::model::{
-    Employment, EducationLevel, Funding, Group, Organisation, Person, Position, Program, Sex, TrainingRecord,
+    EducationLevel, Employment, Funding, Group, Organisation, Person, Position, Program, Sex, TrainingRecord,
     TrainingSource,
 };
 use crate::planning::StudyForm;
@@ -219,7 +219,6 @@ pub struct FrdoView {
     /// The template's version.
     pub template: String,
     /// The records ready for the upload, by issue day, then number.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub records: Vec<FrdoRecord>,
     /// The certificates left out, and why.
     pub missing: Vec<FrdoMissing>,

@@ -335,7 +335,8 @@ fn voucher_status(row: &StaffRow, today: NaiveDate) -> &'static str {
     }
 }
 
-fn funding_key(f: Option<Funding>) -> &'static str {
+/// The key of a funding kind; `other` for trainings outside the region's funding.
+pub fn funding_key(f: Option<Funding>) -> &'static str {
     match f {
         Some(Funding::Voucher) => "voucher",
         Some(Funding::State) => "state",
@@ -401,6 +402,27 @@ pub fn org_kind_key(k: OrgKind) -> &'static str {
         OrgKind::Dpo => "dpo",
         OrgKind::University => "university",
         OrgKind::Other => "other",
+    }
+}
+
+impl Dimension {
+    /// The dimension's Russian title, for column headers.
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Dimension::Territory => "Территория",
+            Dimension::Organisation => "Организация",
+            Dimension::OrgKind => "Тип организации",
+            Dimension::Position => "Должность",
+            Dimension::Pedagogical => "Педагогическая должность",
+            Dimension::Subject => "Предмет",
+            Dimension::AgeBand => "Возраст",
+            Dimension::EducationLevel => "Уровень образования",
+            Dimension::Category => "Квалификационная категория",
+            Dimension::ExperienceBand => "Педагогический стаж",
+            Dimension::Funding => "Источник финансирования",
+            Dimension::TrainingStatus => "Повышение квалификации",
+            Dimension::VoucherStatus => "Именной образовательный чек",
+        }
     }
 }
 

@@ -1035,9 +1035,7 @@ impl Service {
             | Query::Overdue { .. }
             | Query::GroupRegistry { .. }
             | Query::Registry { .. }
-            | Query::FrdoExport { .. } => {
-                self.answer_reports(ctx, tx, actor, query).await?
-            }
+            | Query::FrdoExport { .. } => self.answer_reports(ctx, tx, actor, query).await?,
             Query::Report { metric, scope } => {
                 let scope = self.report_scope(tx, actor, Action::Report, scope).await?;
                 let rows = tx.staff_rows(scope).await?;

@@ -93,6 +93,11 @@ const TABLE: &[(Action, &str)] = &[
     (Action::RecordTraining, "TO"),
     (Action::SetReminders, "WO"),
     (Action::SendReminders, "O"),
+    // R-G6: the registry of a period is read like a report; a group's registry and the
+    // ФИС ФРДО export are the provider's own, and the ministry's and the operator's.
+    (Action::Registry, "RHTMO"),
+    (Action::GroupRegistry, "PMO"),
+    (Action::FrdoExport, "PMO"),
 ];
 
 fn letter(role: Role) -> char {

@@ -454,7 +454,12 @@ impl Runner {
     }
 
     /// A table keyed by person names (`{ ivanova = 70 }`), each value read by `value`.
-    fn by_person<T>(&self, a: &Args, k: &str, value: impl Fn(&Value) -> Option<T>) -> Result<Vec<(PersonId, T)>, Error> {
+    fn by_person<T>(
+        &self,
+        a: &Args,
+        k: &str,
+        value: impl Fn(&Value) -> Option<T>,
+    ) -> Result<Vec<(PersonId, T)>, Error> {
         match a.get(k) {
             None => Ok(Vec::new()),
             Some(Value::Object(items)) => items
@@ -693,7 +698,8 @@ impl Runner {
                 if !a.contains_key("positions") {
                     return Err(bad("`positions` is required").into());
                 }
-                let c = C::SubmitProgram { form: a.get("form").map(|v| enum_arg(v, "form")).transpose()?,
+                let c = C::SubmitProgram {
+                    form: a.get("form").map(|v| enum_arg(v, "form")).transpose()?,
                     provider: self.org(a, "provider")?,
                     title: str_arg(a, "title")?.into(),
                     hours: u32_arg(a, "hours")?,
@@ -920,11 +926,7 @@ impl Runner {
             ),
             "send_reminders" => cmd(C::SendReminders, none),
             "slice" => q(Query::Slice {
-                group_by: a
-                    .get("group_by")
-                    .map(|v| enum_arg(v, "group_by"))
-                    .transpose()?
-                    .unwrap_or_default(),
+                group_by: a.get("group_by").map(|v| enum_arg(v, "group_by")).transpose()?.unwrap_or_default(),
                 filters: self.filters(a)?,
                 scope: self.scope(a, "scope")?,
             }),

@@ -338,7 +338,8 @@ async fn remove_from_group(
     run(&state, actor, Command::RemoveFromGroup { worker, group }).await
 }
 
-/// A group's results. Listeners in neither list did not complete.
+/// A group's results. Listeners in neither list did not complete; every one but those who
+/// passed gets a statement (справка).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupResults {
@@ -347,6 +348,12 @@ pub struct GroupResults {
     /// Those who failed it.
     #[serde(default)]
     pub failed: Vec<PersonId>,
+    /// Hours attended per listener, where recorded (at most the program's).
+    #[serde(default)]
+    pub attendance: Vec<kadry::core::command::Attendance>,
+    /// Listeners who did not complete, with the reason (Tatarstan stage 7).
+    #[serde(default)]
+    pub not_completed: Vec<kadry::core::command::NonCompletion>,
 }
 
 /// Records results on or after the group's last day (R-G6).
@@ -369,8 +376,8 @@ async fn complete_group(
         &state,
         actor,
         Command::CompleteGroup {
-            attendance: Default::default(),
-            not_completed: Default::default(),
+            attendance: b.attendance,
+            not_completed: b.not_completed,
             group,
             passed: b.passed,
             failed: b.failed,

@@ -80,6 +80,17 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/persons/{id}/applications/{year}/{program}/decline"),
     ("put", "/api/v1/persons/{id}/parental-leave"),
     ("get", "/api/v1/persons/{id}/trajectory/{year}"),
+    ("get", "/api/v1/reports/slice"),
+    ("get", "/api/v1/reports/ready/{report}"),
+    ("get", "/api/v1/reports/overdue"),
+    ("get", "/api/v1/groups/{id}/registry"),
+    ("get", "/api/v1/registry"),
+    ("get", "/api/v1/frdo"),
+    ("put", "/api/v1/persons/{id}/profile"),
+    ("put", "/api/v1/persons/{id}/category"),
+    ("post", "/api/v1/persons/{id}/trainings"),
+    ("put", "/api/v1/persons/{id}/reminders"),
+    ("post", "/api/v1/reminders/send"),
 ];
 
 fn doc() -> Value {
@@ -843,7 +854,8 @@ async fn a_planning_cycle_over_http() {
     let program = ProgramId(
         exec(
             kurator,
-            Command::SubmitProgram { form: Default::default(),
+            Command::SubmitProgram {
+                form: Default::default(),
                 provider: iro,
                 title: "Обновлённые ФГОС".into(),
                 hours: 36,
@@ -1074,4 +1086,281 @@ async fn a_planning_cycle_over_http() {
     assert_eq!((s, e["code"].as_str()), (404, Some("not_found")));
     let (s, e) = c.call("get", verify, "/api/v1/certificates/2711/2026-000001", None).await;
     assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")));
+}
+
+/// Results, records, reports and the files over HTTP (R-G6, R-R1): a group completed with
+/// attendance and a non-completion, the registries as JSON, CSV and XLSX, the ФИС ФРДО upload
+/// (opened as a spreadsheet: the template's columns in order), slices and reminders; every JSON
+/// response checked against the document.
+#[tokio::test]
+async fn results_registries_and_exports_over_http() {
+    use calamine::{Data, Reader, Xlsx};
+    use kadry::Actor;
+    use kadry::core::frdo::TEMPLATE_2024;
+    use kadry::core::ids::{GroupId, OrgId, PersonId, ProgramId, TerritoryId};
+    use kadry::core::model::{Funding, License};
+    use kadry::core::ports::ManualClock;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+    let clock = Arc::new(ManualClock::new(at("2025-02-03T09:00:00+04:00")));
+    let ts = TestServer::start_with(RegionPolicy::preset("samara").unwrap(), clock.clone()).await;
+    let (service, auth, op) = (ts.service.clone(), ts.auth.clone(), ts.operator);
+    let exec = |actor: PersonId, c: Command| {
+        let service = service.clone();
+        async move { service.execute(Actor::Person(actor), c).await.unwrap().created() }
+    };
+    let t = TerritoryId(exec(op, Command::RegisterTerritory { name: "Тольятти".into() }).await.unwrap());
+    let org = |name: &str, kind, license| Command::RegisterOrg {
+        name: name.into(),
+        kind,
+        territory: t,
+        parent: None,
+        license,
+        ownership: None,
+    };
+    let school = OrgId(exec(op, org("СОШ № 1", OrgKind::School, None)).await.unwrap());
+    let lic = License { number: "6345".into(), valid_until: None, issued_on: None };
+    let ctr = OrgId(exec(op, org("Центр ДПО", OrgKind::Dpo, Some(lic))).await.unwrap());
+    let person = |name: &str, email: &str, org| Command::RegisterPerson {
+        full_name: name.into(),
+        email: email.into(),
+        org,
+        position: Position::Teacher,
+        pedagogical: true,
+        consent: true,
+        snils: Some("112-233-445 95".into()).filter(|_| email.starts_with("iv")),
+        subject: None,
+        birth_year: None,
+    };
+    let ivanova = PersonId(exec(op, person("Иванова Мария Петровна", "iv@school.ru", school)).await.unwrap());
+    let petrov = PersonId(exec(op, person("Петров Илья Сергеевич", "pe@school.ru", school)).await.unwrap());
+    let kurator = PersonId(exec(op, person("Сидоров Олег Иванович", "ku@ctr.ru", ctr)).await.unwrap());
+    for p in [ivanova, petrov, kurator] {
+        exec(p, Command::ConfirmEmail { person: p }).await;
+    }
+    let grant = Command::GrantRole {
+        person: kurator,
+        role: kadry::core::model::Role::Provider,
+        scope: Some(kadry::ScopeRef::Organisation(ctr)),
+        basis: "приказ № 1".into(),
+    };
+    exec(op, grant).await;
+    auth.set_password(kurator, PASSWORD).await.unwrap();
+    let program = ProgramId(
+        exec(
+            kurator,
+            Command::SubmitProgram {
+                form: Some(kadry::core::planning::StudyForm::Distance),
+                provider: ctr,
+                title: "Цифровая школа".into(),
+                hours: 72,
+                annotation: None,
+                positions: Audience::All,
+                profile_for: Audience::All,
+                org_kinds: Audience::All,
+                subjects: Audience::All,
+                year: None,
+                direction: None,
+                min_group: None,
+                max_group: None,
+                places: None,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    exec(op, Command::ApproveProgram { program }).await;
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let open = Command::OpenGroup {
+        program,
+        starts: day("2025-03-03"),
+        ends: day("2025-03-28"),
+        place: "дистанционно".into(),
+        capacity: 10,
+        funding: Funding::State,
+    };
+    let group = GroupId(exec(kurator, open).await.unwrap());
+    for w in [ivanova, petrov] {
+        exec(w, Command::Enroll { worker: w, group }).await;
+    }
+    clock.set(at("2025-03-28T15:00:00+04:00"));
+
+    let base = ts.base.clone();
+    let http = reqwest::Client::new();
+    let doc: Value = http.get(format!("{base}{OPENAPI_PATH}")).send().await.unwrap().json().await.unwrap();
+    let mut c = Client { base, http, token: None, doc };
+    c.login("op@test.kadry.ru").await;
+    let mut k = Client { base: c.base.clone(), http: c.http.clone(), token: None, doc: c.doc.clone() };
+    k.login("ku@ctr.ru").await;
+    let (iv, pe, g) = (ivanova.to_string(), petrov.to_string(), group.to_string());
+
+    // The federal registry's data, checked on entry.
+    let profile = |citizenship: &str| {
+        json!({
+            "birth_date": "1985-04-12", "sex": "female", "citizenship": citizenship,
+            "education": {"level": "higher", "surname": "Смирнова", "number": "0123456"}
+        })
+    };
+    let put_profile = format!("/api/v1/persons/{iv}/profile");
+    let (s, e) = c.call("put", "/api/v1/persons/{id}/profile", &put_profile, Some(profile("RUS"))).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")), "{e}");
+    let (s, _) = c.call("put", "/api/v1/persons/{id}/profile", &put_profile, Some(profile("643"))).await;
+    assert_eq!(s, 204);
+    let (s, e) = k.call("put", "/api/v1/persons/{id}/profile", &put_profile, Some(profile("643"))).await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")));
+
+    // Results: a pass with attendance, a non-completion with its reason.
+    let complete = format!("/api/v1/groups/{g}/complete");
+    let results = |hours: u32| {
+        json!({
+            "passed": [iv], "attendance": [{"person": iv, "hours": hours}],
+            "not_completed": [{"person": pe, "reason": "болезнь"}]
+        })
+    };
+    let (s, e) = k.call("post", "/api/v1/groups/{id}/complete", &complete, Some(results(73))).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")), "{e}");
+    let (s, _) = k.call("post", "/api/v1/groups/{id}/complete", &complete, Some(results(72))).await;
+    assert_eq!(s, 204);
+
+    // The group's registry, as JSON and as files.
+    let reg = format!("/api/v1/groups/{g}/registry");
+    let (s, v) = k.call("get", "/api/v1/groups/{id}/registry", &reg, None).await;
+    assert_eq!(
+        (s, v["count"].as_u64(), v["passed"].as_u64(), v["not_completed"].as_u64()),
+        (200, Some(2), Some(1), Some(1))
+    );
+    let (s, e) = c.call("get", "/api/v1/groups/{id}/registry", &format!("{reg}?format=pdf"), None).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")));
+    let raw = |path: String, token: Option<String>| {
+        let (http, base) = (c.http.clone(), c.base.clone());
+        async move {
+            let mut r = http.get(format!("{base}{path}"));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let res = r.send().await.unwrap();
+            let status = res.status().as_u16();
+            let kind = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            (status, kind, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (s, kind, body) = raw(format!("{reg}?format=csv"), k.token.clone()).await;
+    assert_eq!((s, kind.as_str()), (200, "text/csv; charset=utf-8"));
+    let csv = String::from_utf8(body).unwrap();
+    assert!(csv.starts_with("\u{feff}№,ФИО,"), "{csv}");
+    assert!(
+        csv.contains("Иванова Мария Петровна") && csv.contains("болезнь") && csv.contains("С-2025-000001"),
+        "{csv}"
+    );
+    assert!(csv.contains("\r\nСформировано,28.03.2025 15:00,Сидоров Олег Иванович"), "stamped when and by whom: {csv}");
+
+    // The ФИС ФРДО upload: JSON with what is left out, and the XLSX as the loader reads it.
+    let frdo = format!("/api/v1/frdo?from=2025-01-01&to=2025-12-31&provider={ctr}");
+    let (s, v) = k.call("get", "/api/v1/frdo", &frdo, None).await;
+    assert_eq!(
+        (s, v["records"].as_array().map(Vec::len), v["missing"].as_array().map(Vec::len)),
+        (200, Some(1), Some(0))
+    );
+    let (s, e) = k.call("get", "/api/v1/frdo", "/api/v1/frdo?from=2025-01-01&to=2025-12-31", None).await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")));
+    let (s, e) = c.call("get", "/api/v1/frdo", "/api/v1/frdo?from=2025-12-31&to=2025-01-01", None).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")));
+    let (s, kind, body) = raw(format!("{frdo}&format=xlsx"), k.token.clone()).await;
+    assert_eq!((s, kind.as_str()), (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(body)).unwrap();
+    let sheet = book.worksheet_range(TEMPLATE_2024.sheet).unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|d| if let Data::String(s) = d { s.clone() } else { d.to_string() }).collect())
+        .collect();
+    let header: Vec<&str> = rows[0].iter().map(String::as_str).collect();
+    assert_eq!(header, TEMPLATE_2024.columns, "the template's columns, in order");
+    assert_eq!(rows.len(), 2, "one certificate");
+    let cell = |title: &str| rows[1][TEMPLATE_2024.columns.iter().position(|c| *c == title).unwrap()].clone();
+    assert_eq!(cell("Фамилия получателя"), "Иванова");
+    assert_eq!(cell("Дата рождения получателя"), "12.04.1985");
+    assert_eq!(cell("СНИЛС"), "112-233-445 95");
+    assert_eq!(cell("Форма обучения"), "Заочная");
+    let info = book.worksheet_range("Сведения").unwrap();
+    assert!(info.rows().flatten().any(|d| d.to_string().contains("Сидоров Олег Иванович")), "stamped by whom");
+
+    // The period's registry and slices for the operator; other trainings entered from documents.
+    let (s, _) = c
+        .call(
+            "post",
+            "/api/v1/persons/{id}/trainings",
+            &format!("/api/v1/persons/{pe}/trainings"),
+            Some(json!({"source": "external", "program_title": "Инклюзия", "provider_name": "Университет",
+                        "hours": 36, "completed_on": "2025-03-21", "document": "7724 123"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, e) = c
+        .call(
+            "post",
+            "/api/v1/persons/{id}/trainings",
+            &format!("/api/v1/persons/{pe}/trainings"),
+            Some(json!({"source": "group", "program_title": "X", "provider_name": "Y",
+                        "hours": 36, "completed_on": "2025-03-21", "document": "1"})),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")), "{e}");
+    let (s, v) = c.call("get", "/api/v1/registry", "/api/v1/registry?from=2025-01-01&to=2025-12-31", None).await;
+    assert_eq!((s, v["count"].as_u64(), v["passed"].as_u64()), (200, Some(3), Some(2)));
+    let (s, v) = c
+        .call(
+            "get",
+            "/api/v1/reports/slice",
+            "/api/v1/reports/slice?group_by=position,training_status&filter=position:teacher",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let trained: u64 = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["key"][1] == "trained")
+        .map(|r| r["workers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(trained, 2, "{v}");
+    let (s, e) = c.call("get", "/api/v1/reports/slice", "/api/v1/reports/slice?group_by=shoe_size", None).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")));
+    let (s, e) = k.call("get", "/api/v1/reports/slice", "/api/v1/reports/slice", None).await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")));
+    let (s, kind, body) = raw("/api/v1/reports/ready/floor?format=csv".into(), c.token.clone()).await;
+    assert_eq!((s, kind.as_str()), (200, "text/csv; charset=utf-8"));
+    assert!(String::from_utf8(body).unwrap().starts_with("\u{feff}Территория,Повышение квалификации,Работников"));
+    let (s, v) = c
+        .call(
+            "get",
+            "/api/v1/reports/overdue",
+            &format!("/api/v1/reports/overdue?scope_kind=organisation&scope={school}"),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["approvals"].as_array().map(Vec::len)), (200, Some(0)));
+
+    // Category and reminders.
+    let (s, _) = c
+        .call(
+            "put",
+            "/api/v1/persons/{id}/category",
+            &format!("/api/v1/persons/{iv}/category"),
+            Some(json!({"category": "first"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = c
+        .call(
+            "put",
+            "/api/v1/persons/{id}/reminders",
+            &format!("/api/v1/persons/{iv}/reminders"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = c.call("post", "/api/v1/reminders/send", "/api/v1/reminders/send", None).await;
+    assert_eq!(s, 204);
+    let (s, e) = k.call("post", "/api/v1/reminders/send", "/api/v1/reminders/send", None).await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")));
 }

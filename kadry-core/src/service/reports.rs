@@ -3,15 +3,15 @@
 use std::collections::HashMap;
 
 use super::Service;
+use crate::access::Target;
 use crate::access::{Action, Actor};
 use crate::command::*;
 use crate::decide::Ctx;
 use crate::error::Result;
-use crate::model::*;
-use crate::ports::Tx;
-use crate::access::Target;
 use crate::frdo;
 use crate::ids::*;
+use crate::model::*;
+use crate::ports::Tx;
 use crate::registry::{self, FrdoView, RegistryView};
 use crate::report::{self, Dimension, SliceSpec};
 use chrono::NaiveDate;
@@ -178,7 +178,8 @@ impl Service {
     /// holders' data are incomplete.
     async fn frdo(&self, tx: &mut dyn Tx, from: NaiveDate, to: NaiveDate, provider: Option<OrgId>) -> Result<FrdoView> {
         // A certificate is issued on or after the training's last day: read from `from` on.
-        let records = tx.trainings_between(from.checked_sub_days(chrono::Days::new(366)).unwrap_or(from), to, provider).await?;
+        let records =
+            tx.trainings_between(from.checked_sub_days(chrono::Days::new(366)).unwrap_or(from), to, provider).await?;
         let mut view = FrdoView { template: frdo::TEMPLATE_2024.version.to_string(), records: vec![], missing: vec![] };
         let mut programs: HashMap<ProgramId, Option<Program>> = HashMap::new();
         let mut groups: HashMap<GroupId, Option<Group>> = HashMap::new();
