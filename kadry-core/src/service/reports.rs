@@ -1,6 +1,7 @@
 //! The service's reports (R-R1): slices, ready-made reports and what is overdue.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use super::Service;
 use crate::access::Target;
@@ -140,16 +141,16 @@ impl Service {
         let mut groups: HashMap<GroupId, Option<Group>> = HashMap::new();
         let mut lines = Vec::with_capacity(records.len());
         for r in &records {
-            if !people.contains_key(&r.person) {
+            if let Entry::Vacant(slot) = people.entry(r.person) {
                 let Some(person) = tx.person(r.person).await? else { continue };
                 let emps = tx.employments(r.person).await?;
-                people.insert(r.person, (person, emps));
+                slot.insert((person, emps));
             }
             let (person, emps) = &people[&r.person];
             let employment = registry::employment_on(emps, r.completed_on).cloned();
             for o in employment.iter().map(|e| e.org).chain(r.provider) {
-                if !orgs.contains_key(&o) {
-                    orgs.insert(o, tx.org(o).await?);
+                if let Entry::Vacant(slot) = orgs.entry(o) {
+                    slot.insert(tx.org(o).await?);
                 }
             }
             let org = employment.as_ref().and_then(|e| orgs[&e.org].as_ref());
