@@ -459,7 +459,7 @@ impl Tx for MemoryTx {
                 }
             }
         }
-        out.sort_by(|a, b| (a.0, a.2.person, a.1).cmp(&(b.0, b.2.person, b.1)));
+        out.sort_by_key(|(on, i, r)| (*on, r.person, *i));
         Ok(out.into_iter().map(|(_, _, r)| r).collect())
     }
     async fn documents_issued(&mut self, provider: OrgId, year: i32) -> Result<Issued> {

@@ -307,7 +307,7 @@ pub trait Tx: Send {
     /// Notifications written for a person, oldest first.
     async fn notifications(&mut self, person: PersonId) -> Result<Vec<Notification>>;
     /// Training records whose last day lies within `[from, to]`, of one provider when given,
-    /// by last day then entry order (registries and the ФИС ФРДО export, R-G6).
+    /// by last day (registries and the ФИС ФРДО export, R-G6).
     async fn trainings_between(
         &mut self,
         from: NaiveDate,
