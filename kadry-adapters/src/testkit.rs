@@ -898,6 +898,15 @@ pub async fn check_slices(store: Arc<dyn Store>) {
     let mut r = store.read().await.expect("read");
     let issued = r.documents_issued(f.provider, 2025).await.expect("issued");
     assert_eq!((issued.certificates, issued.statements), (2, 1), "two sequences, gap-free");
+    // R-G6: the records of a period, of one provider or all, for registries and the export.
+    let all = r.trainings_between(day(2020, 1, 1), day(2025, 12, 31), None).await.expect("period");
+    assert_eq!(all.len(), 4, "three results and the external training");
+    assert!(all.windows(2).all(|p| p[0].completed_on <= p[1].completed_on), "by last day");
+    let own = r.trainings_between(day(2020, 1, 1), day(2025, 12, 31), Some(f.provider)).await.expect("own");
+    assert_eq!(own.len(), 3, "the provider's own");
+    let edge = r.trainings_between(day(2020, 1, 10), day(2020, 1, 10), None).await.expect("one day");
+    assert_eq!(edge.len(), 1, "both ends included");
+    assert!(r.trainings_between(day(2020, 1, 11), day(2025, 1, 29), None).await.expect("none").is_empty());
     let today = day(2025, 2, 3);
     let policy = RegionPolicy::samara();
     let spec = |group_by: Vec<D>, filters: Vec<Filter>| {
