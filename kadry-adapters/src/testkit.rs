@@ -953,8 +953,115 @@ pub async fn check_slices(store: Arc<dyn Store>) {
     let _ = office;
 }
 
+/// R-R1, R-G6: nobody sees a row outside their slice. Every role asks for a report over the
+/// region, a territory and organisations: inside its grant the slice holds exactly the staff of
+/// the scope and only its organisations; outside, the slice, the registry and the overdue list
+/// are all refused.
+pub async fn check_report_scopes(store: Arc<dyn Store>) {
+    use kadry_core::report::Dimension;
+    let f = Fixture::build(store, 2, 4).await;
+    let (op, t1, s0, s1) = (f.operator, f.territory, f.schools[0], f.schools[1]);
+    let t2 = TerritoryId(created(&f.service, op, Command::RegisterTerritory { name: "Сызрань".into() }).await);
+    let s2 = OrgId(
+        created(
+            &f.service,
+            op,
+            Command::RegisterOrg {
+                name: "Школа Сызрани".into(),
+                kind: OrgKind::School,
+                territory: t2,
+                parent: None,
+                license: None,
+                ownership: None,
+            },
+        )
+        .await,
+    );
+    f.person(s2, "far1@example.ru", Position::Teacher).await;
+    f.person(s2, "far2@example.ru", Position::Teacher).await;
+    let grant = |person, role, scope| Command::GrantRole { person, role, scope, basis: "приказ № 2".into() };
+    let upr = f.person(s0, "upr@tlt.example.ru", Position::Methodist).await;
+    ok(&f.service, op, grant(upr, Role::Territory, Some(ScopeRef::Territory(t1)))).await;
+    let dir = f.person(s1, "dir@school.example.ru", Position::Head).await;
+    ok(&f.service, op, grant(dir, Role::OrgHead, Some(ScopeRef::Organisation(s1)))).await;
+    let official = Command::RegisterOfficial {
+        full_name: "Эксперт Совета".into(),
+        email: "expert@kadry.invalid".into(),
+        role: Role::Expert,
+        basis: "приказ о совете".into(),
+    };
+    let expert = PersonId(created(&f.service, op, official).await);
+    ok(&f.service, expert, Command::ConfirmEmail { person: expert }).await;
+    let ministry = f.ministry().await;
+    // Staff: school0 — resp0, w0, w2, upr; school1 — resp1, w1, w3, dir; the provider — the
+    // curator; school2 (the other territory) — two teachers.
+    let staff: Vec<(OrgId, u64)> = vec![(s0, 4), (s1, 4), (f.provider, 1), (s2, 2)];
+    let inside = |scope: Option<ScopeRef>| -> Vec<(OrgId, u64)> {
+        staff
+            .iter()
+            .copied()
+            .filter(|(o, _)| match scope {
+                None => true,
+                Some(ScopeRef::Territory(t)) => (t == t1) == (*o != s2),
+                Some(ScopeRef::Organisation(x)) => x == *o,
+            })
+            .collect()
+    };
+    let region = None;
+    let (ter1, ter2) = (Some(ScopeRef::Territory(t1)), Some(ScopeRef::Territory(t2)));
+    let org = |o| Some(ScopeRef::Organisation(o));
+    let (w0, resp0, kurator) = (f.workers[0], f.resps[0], f.kurator);
+    let cases: Vec<(&str, PersonId, Option<ScopeRef>, bool)> = vec![
+        ("ministry", ministry, region, true),
+        ("ministry", ministry, ter2, true),
+        ("ministry", ministry, org(s0), true),
+        ("operator", op, region, true),
+        ("operator", op, org(s2), true),
+        ("territory", upr, ter1, true),
+        ("territory", upr, org(s1), true),
+        ("territory", upr, org(f.provider), true),
+        ("territory", upr, region, false),
+        ("territory", upr, ter2, false),
+        ("territory", upr, org(s2), false),
+        ("head", dir, org(s1), true),
+        ("head", dir, org(s0), false),
+        ("head", dir, ter1, false),
+        ("head", dir, region, false),
+        ("responsible", resp0, org(s0), true),
+        ("responsible", resp0, org(s1), false),
+        ("responsible", resp0, ter1, false),
+        ("provider", kurator, org(f.provider), false),
+        ("provider", kurator, region, false),
+        ("worker", w0, org(s0), false),
+        ("expert", expert, region, false),
+    ];
+    let today = NaiveDate::from_ymd_opt(2025, 1, 13).expect("a day");
+    for (role, actor, scope, allowed) in cases {
+        let who = Actor::Person(actor);
+        let slice = Query::Slice { group_by: vec![Dimension::Organisation], filters: Vec::new(), scope };
+        let got = f.service.query(who, slice).await;
+        let registry = Query::Registry { from: NaiveDate::from_ymd_opt(2020, 1, 1).expect("a day"), to: today, scope };
+        let overdue = Query::Overdue { scope };
+        if !allowed {
+            assert_eq!(code(got), "access.denied", "{role} over {scope:?}: slice");
+            assert_eq!(code(f.service.query(who, registry).await), "access.denied", "{role}: registry");
+            assert_eq!(code(f.service.query(who, overdue).await), "access.denied", "{role}: overdue");
+            continue;
+        }
+        let Ok(QueryResult::Slice(view)) = got else { panic!("{role} over {scope:?}: {got:?}") };
+        let mut rows: Vec<(String, u64)> = view.rows.iter().map(|r| (r.key[0].clone(), r.workers)).collect();
+        rows.sort();
+        let mut expected: Vec<(String, u64)> = inside(scope).into_iter().map(|(o, n)| (o.to_string(), n)).collect();
+        expected.sort();
+        assert_eq!(rows, expected, "{role} over {scope:?}: exactly the scope's organisations and staff");
+        assert_eq!(code(f.service.query(who, registry).await), "ok", "{role}: registry");
+        assert_eq!(code(f.service.query(who, overdue).await), "ok", "{role}: overdue");
+    }
+}
+
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 13] = [
+pub const CHECKS: [&str; 14] = [
+    "report_scopes",
     "slices",
     "planning_records",
     "parallel_commitments",
@@ -981,6 +1088,7 @@ where
         match name {
             "prefetch" => check_prefetch(store).await,
             "slices" => check_slices(store).await,
+            "report_scopes" => check_report_scopes(store).await,
             "planning_records" => check_planning_records(store).await,
             "parallel_commitments" => check_parallel_commitments(store).await,
             "catalogue" => check_catalogue(store).await,
