@@ -4,6 +4,8 @@
 //! ([`LogNotifier`], [`CaptureNotifier`]), clocks ([`SystemClock`], [`ShiftedClock`]) and random
 //! ids. SQLite and PostgreSQL stores follow behind features.
 
+#[cfg(feature = "testkit")]
+pub mod faults;
 pub mod memory;
 pub mod notify;
 pub mod relay;

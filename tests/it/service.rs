@@ -2,14 +2,12 @@
 //! through the outbox, the audit trail, and no trace of a failed command.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_trait::async_trait;
+use kadry::adapters::faults::{FaultPoint, FaultyStore};
 use kadry::core::command::{Command, Query, QueryResult};
-use kadry::core::ids::*;
 use kadry::core::model::*;
-use kadry::core::ports::{Change, Delivery, Lock, OutboxItem, SequentialIds, StaffRow, Store, Tx};
-use kadry::{Actor, CaptureNotifier, Error, RegionPolicy, Service};
+use kadry::core::ports::SequentialIds;
+use kadry::{Actor, CaptureNotifier, RegionPolicy, Service};
 
 use crate::world::{World, at};
 
@@ -51,88 +49,6 @@ async fn every_committed_command_is_audited() {
     assert_eq!(last.at, at(2025, 1, 14));
 }
 
-/// A store whose changes fail part-way: the command leaves no trace.
-#[derive(Clone)]
-struct Failing {
-    inner: kadry::MemoryStore,
-    fail_on_apply: Arc<AtomicUsize>,
-}
-
-struct FailingTx {
-    inner: Box<dyn Tx>,
-    left: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl Store for Failing {
-    async fn begin(&self) -> kadry::Result<Box<dyn Tx>> {
-        Ok(Box::new(FailingTx { inner: self.inner.begin().await?, left: self.fail_on_apply.clone() }))
-    }
-    async fn read(&self) -> kadry::Result<Box<dyn Tx>> {
-        self.inner.read().await
-    }
-}
-
-macro_rules! failing_tx {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        #[async_trait]
-        impl Tx for FailingTx {
-            $(async fn $name(&mut self, $($arg: $ty),*) -> kadry::Result<$ret> { self.inner.$name($($arg),*).await })*
-            async fn apply(&mut self, change: Change) -> kadry::Result<()> {
-                if self.left.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    return Err(Error::Storage("injected failure".into()));
-                }
-                self.inner.apply(change).await
-            }
-            async fn commit(self: Box<Self>) -> kadry::Result<()> {
-                self.inner.commit().await
-            }
-        }
-    };
-}
-
-failing_tx! {
-        lock(key: Lock) -> ();
-        territory(id: TerritoryId) -> Option<Territory>;
-        org(id: OrgId) -> Option<Organisation>;
-        person(id: PersonId) -> Option<Person>;
-        person_by_email(key: &str) -> Option<Person>;
-        person_by_snils(digits: &str) -> Option<Person>;
-        grants(person: PersonId) -> Vec<RoleGrant>;
-        role_exists(role: Role) -> bool;
-        role_requests(person: PersonId) -> Vec<RoleRequest>;
-        employments(person: PersonId) -> Vec<Employment>;
-        staff(org: OrgId) -> Vec<Employment>;
-        vouchers(person: PersonId) -> Vec<Voucher>;
-        program(id: ProgramId) -> Option<Program>;
-        group(id: GroupId) -> Option<Group>;
-        territories() -> Vec<Territory>;
-        orgs() -> Vec<Organisation>;
-        programs() -> Vec<Program>;
-        program_groups(program: ProgramId) -> Vec<Group>;
-        group_enrollments(group: GroupId) -> Vec<Enrollment>;
-        person_enrollments(person: PersonId) -> Vec<Enrollment>;
-        trainings(person: PersonId) -> Vec<TrainingRecord>;
-        plans(person: PersonId) -> Vec<PlanEntry>;
-        notifications(person: PersonId) -> Vec<Notification>;
-        trainings_between(from: chrono::NaiveDate, to: chrono::NaiveDate, provider: Option<OrgId>) -> Vec<TrainingRecord>;
-        certificate(series: &str, number: &str) -> Option<TrainingRecord>;
-        documents_issued(provider: OrgId, year: i32) -> kadry::core::ports::Issued;
-        role_holders(role: Role) -> Vec<PersonId>;
-        staff_rows(scope: Scope) -> Vec<StaffRow>;
-        outbox(now: chrono::DateTime<chrono::Utc>, limit: usize) -> Vec<OutboxItem>;
-        mark_delivery(id: NotificationId, outcome: Delivery) -> ();
-        cycle(year: i32) -> Option<kadry::core::planning::Cycle>;
-        quota(number: &str) -> Option<kadry::core::planning::Quota>;
-        person_quota(person: PersonId, year: i32) -> Option<kadry::core::planning::Quota>;
-        quotas(year: i32) -> Vec<kadry::core::planning::Quota>;
-        preferences(person: PersonId, year: i32) -> Option<kadry::core::planning::Preferences>;
-        year_preferences(year: i32) -> Vec<kadry::core::planning::Preferences>;
-        year_plans(year: i32) -> Vec<PlanEntry>;
-        year_groups(year: i32) -> Vec<Group>;
-        funding(year: i32) -> Vec<kadry::core::planning::FundingAccount>;
-}
-
 /// A command whose second change fails (the voucher is written, its funding commitment is
 /// not) commits nothing: no voucher, no notification, no audit entry.
 #[tokio::test]
@@ -140,7 +56,7 @@ async fn a_failure_inside_a_command_leaves_no_trace() {
     let w = World::samara().await;
     let worker = w.workers[0];
     w.exec(worker, Command::RequestVoucher { worker }).await.unwrap();
-    let failing = Failing { inner: w.store.clone(), fail_on_apply: Arc::new(AtomicUsize::new(2)) };
+    let failing = FaultyStore::nth(Arc::new(w.store.clone()), FaultPoint::Apply, 2);
     let service =
         Service::new(RegionPolicy::samara(), Arc::new(failing), w.clock.clone(), Arc::new(SequentialIds::default()));
     let before = (w.store.dump().vouchers, w.store.outbox_records().len(), w.store.audit().len());
@@ -199,4 +115,32 @@ async fn a_batch_commits_all_or_nothing_and_reports_every_row() {
     assert_eq!(w.store.dump().persons.len(), before, "a dry run commits nothing");
     w.service.execute_batch(Actor::Person(w.resps[0]), good, true).await.unwrap();
     assert_eq!(w.store.dump().persons.len(), before + 2);
+}
+
+/// Each fault point of the injector, on one command (`ApproveVoucher`): before and inside the
+/// unit and at commit the command leaves no trace; after a commit whose reply was lost the
+/// change is kept and audited once, and a retry is refused by the rules, not applied twice.
+#[tokio::test]
+async fn every_fault_point_leaves_no_trace_or_keeps_the_commit() {
+    for point in FaultPoint::ALL.iter().copied() {
+        let w = World::samara().await;
+        let worker = w.workers[0];
+        w.exec(worker, Command::RequestVoucher { worker }).await.unwrap();
+        let faulty = FaultyStore::nth(Arc::new(w.store.clone()), point, 1);
+        let service =
+            Service::new(RegionPolicy::samara(), Arc::new(faulty.clone()), w.clock.clone(), Arc::new(kadry::RandomIds));
+        let before = (w.store.dump().vouchers, w.store.outbox_records().len(), w.store.audit().len());
+        let err = service.execute(Actor::Person(w.operator), Command::ApproveVoucher { worker }).await.unwrap_err();
+        assert_eq!((err.code(), faulty.injected()), ("storage.failed", vec![point]), "{point:?}");
+        let after = (w.store.dump().vouchers, w.store.outbox_records().len(), w.store.audit().len());
+        if point == FaultPoint::AfterCommit {
+            assert_eq!(after.2, before.2 + 1, "kept and audited once");
+            assert_eq!(after.1, before.1 + 1, "its notification is in the outbox");
+            let again = service.execute(Actor::Person(w.operator), Command::ApproveVoucher { worker }).await;
+            assert_eq!(again.unwrap_err().code(), "state.invalid", "a retry is refused, not applied twice");
+        } else {
+            assert_eq!(after, before, "{point:?}: no trace");
+            service.execute(Actor::Person(w.operator), Command::ApproveVoucher { worker }).await.unwrap();
+        }
+    }
 }
