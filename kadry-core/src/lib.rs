@@ -21,6 +21,7 @@ pub mod ports;
 pub mod records;
 pub mod report;
 pub mod service;
+pub mod survey;
 pub mod types;
 
 pub use access::{Action, Actor};

@@ -93,6 +93,13 @@ const TABLE: &[(Action, &str)] = &[
     (Action::RecordTraining, "TO"),
     (Action::SetReminders, "WO"),
     (Action::SendReminders, "O"),
+    // R-R2: the operator designs forms (the ministry for the region, a territory for its own),
+    // workers answer for themselves, results are read like a slice.
+    (Action::CreateSurvey, "TMO"),
+    (Action::CloseSurvey, "TMO"),
+    (Action::AnswerSurvey, "W"),
+    (Action::Surveys, "WRHTMO"),
+    (Action::SurveyResults, "RHTMO"),
 ];
 
 fn letter(role: Role) -> char {

@@ -127,6 +127,10 @@ failing_tx! {
         quotas(year: i32) -> Vec<kadry::core::planning::Quota>;
         preferences(person: PersonId, year: i32) -> Option<kadry::core::planning::Preferences>;
         year_preferences(year: i32) -> Vec<kadry::core::planning::Preferences>;
+        survey(id: SurveyId) -> Option<kadry::core::survey::Survey>;
+        surveys() -> Vec<kadry::core::survey::Survey>;
+        responses(survey: SurveyId) -> Vec<kadry::core::survey::Response>;
+        response(survey: SurveyId, person: PersonId) -> Option<kadry::core::survey::Response>;
         year_plans(year: i32) -> Vec<PlanEntry>;
         year_groups(year: i32) -> Vec<Group>;
         funding(year: i32) -> Vec<kadry::core::planning::FundingAccount>;
