@@ -406,8 +406,10 @@ fn question_result(q: &Question, resps: &[&Response]) -> QuestionResult {
                 .collect();
             let mean = (!values.is_empty()).then(|| {
                 let sum: i64 = values.iter().map(|v| i64::from(*v)).sum();
-                (Decimal::from(sum) / Decimal::from(values.len() as u64))
-                    .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                let mut m = (Decimal::from(sum) / Decimal::from(values.len() as u64))
+                    .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                m.rescale(2);
+                m
             });
             let counts = (*min..=*max)
                 .map(|v| ValueCount { value: v.to_string(), count: values.iter().filter(|x| **x == v).count() as u64 })
