@@ -198,7 +198,7 @@ pub fn check_survey(s: &Survey) -> Result<()> {
                 if min >= max {
                     return Err(invalid(format!("the scale of {:?} runs from {min} to {max}", q.key)));
                 }
-                if max - min > 100 {
+                if i64::from(*max) - i64::from(*min) > 100 {
                     return Err(invalid(format!("the scale of {:?} has more than 100 steps", q.key)));
                 }
                 if s.kind == SurveyKind::Deficits {
