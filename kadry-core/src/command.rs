@@ -592,6 +592,8 @@ impl Command {
             | Command::ApproveVoucher { worker }
             | Command::RejectVoucher { worker, .. }
             | Command::CancelVoucher { worker, .. } => reads.push(Read::Worker(*worker)),
+            // R-R2: the respondent's workplaces decide the target slice.
+            Command::AnswerSurvey { person, .. } => reads.push(Read::Worker(*person)),
             _ => {}
         }
         reads
