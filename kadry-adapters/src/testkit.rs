@@ -966,7 +966,7 @@ pub const CHECKS: [&str; 14] = [
 async fn check_surveys(store: Arc<dyn Store>) {
     use kadry_core::report::{Dimension, Filter};
     use kadry_core::survey::{AnswerValue, Question, QuestionKind, Response, SurveyKind};
-    let f = Fixture::build(store.clone(), 2, 3).await;
+    let f = Fixture::build(store.clone(), 2, 4).await;
     let (a, b) = (f.workers[0], f.workers[1]);
     let created = f
         .service
@@ -1050,14 +1050,31 @@ async fn check_surveys(store: Arc<dyn Store>) {
         v.rows.iter().map(|l| (l.respondents, l.questions[0].mean.map(|m| m.to_string()))).collect();
     assert_eq!(per.len(), 2, "surveys: one row per school");
     assert!(per.contains(&(1, Some("5.00".into()))) && per.contains(&(1, Some("2.00".into()))), "surveys: {per:?}");
+    // Parallel answers by one worker: exactly one is taken.
+    let c = f.workers[2];
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            let service = f.service.clone();
+            let a = answers(1 + i, &["ИКТ"]);
+            tokio::spawn(async move {
+                service.execute(Actor::Person(c), Command::AnswerSurvey { survey, person: c, answers: a }).await
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(code(t.await.expect("task")));
+    }
+    codes.sort();
+    assert_eq!(codes, ["ok", "state.invalid", "state.invalid", "state.invalid"], "surveys: parallel answers, once");
     // Closing round-trips; answers are refused after it.
     let closed = f.service.execute(Actor::Person(f.operator), Command::CloseSurvey { survey }).await;
     assert_eq!(code(closed), "ok");
     let late = f
         .service
         .execute(
-            Actor::Person(f.workers[2]),
-            Command::AnswerSurvey { survey, person: f.workers[2], answers: answers(4, &["ИКТ"]) },
+            Actor::Person(f.workers[3]),
+            Command::AnswerSurvey { survey, person: f.workers[3], answers: answers(4, &["ИКТ"]) },
         )
         .await;
     assert_eq!(code(late), "state.invalid", "surveys: closed");
