@@ -71,7 +71,8 @@ impl Service {
                 let p = Self::person_or_nf(tx, person).await?;
                 // R-R2: only the target slice; a satisfaction survey only the listeners who
                 // completed the course, after it.
-                self.check_eligible(ctx, tx, &s, &p, &emps).await?;
+                let rows = Self::person_rows(tx, &p, &emps).await?;
+                self.check_eligible(ctx, tx, &s, p.id, &rows).await?;
                 sv::check_open(&s, ctx.today)?;
                 sv::check_answers(&s, &answers)?;
                 // R-R2: once each (the store backs it with a unique constraint).
@@ -99,9 +100,10 @@ impl Service {
                 let mut surveys: Vec<Survey> =
                     tx.surveys().await?.into_iter().filter(|s| s.is_open(ctx.today)).collect();
                 surveys.sort_by(|a, b| a.opens_on.cmp(&b.opens_on).then(a.title.cmp(&b.title)).then(a.id.cmp(&b.id)));
+                let rows = Self::person_rows(tx, &p, &emps).await?;
                 let mut entries = Vec::new();
                 for s in surveys {
-                    if self.check_eligible(ctx, tx, &s, &p, &emps).await.is_err() {
+                    if self.check_eligible(ctx, tx, &s, p.id, &rows).await.is_err() {
                         continue;
                     }
                     let answered = tx.response(s.id, person).await?.is_some();
@@ -149,26 +151,25 @@ impl Service {
         })
     }
 
-    /// R-R2: whether `person` may answer `s`: in its target slice (`access.denied`); for a
-    /// satisfaction survey, the group has completed (`group.not_finished`) and the person
-    /// completed it (`access.denied`).
+    /// R-R2: whether `person`, with their report rows, may answer `s`: in its target slice
+    /// (`access.denied`); for a satisfaction survey, the group has completed
+    /// (`group.not_finished`) and the person completed it (`access.denied`).
     async fn check_eligible(
         &self,
         ctx: &Ctx<'_>,
         tx: &mut dyn Tx,
         s: &Survey,
-        person: &Person,
-        emps: &[Employment],
+        person: PersonId,
+        rows: &[StaffRow],
     ) -> Result<()> {
-        let rows = Self::person_rows(tx, person, emps).await?;
         let spec = SliceSpec::new(&self.policy, s.scope, Vec::new(), Vec::new(), ctx.today)?;
-        if !sv::in_target(s, &rows, &spec) {
+        if !sv::in_target(s, rows, &spec) {
             return Err(Error::AccessDenied("the person is outside the survey's slice".into()));
         }
         if let Some(g) = s.kind.group() {
             let group = tx.group(g).await?.ok_or_else(|| nf("group"))?;
-            let enrollments = tx.person_enrollments(person.id).await?;
-            sv::check_listener(&group, &enrollments, person.id)?;
+            let enrollments = tx.person_enrollments(person).await?;
+            sv::check_listener(&group, &enrollments, person)?;
         }
         Ok(())
     }
