@@ -67,6 +67,11 @@
 //! | `POST /api/v1/persons/{id}/applications/{year}/{program}/decline` | `decline_offer` | 204 |
 //! | `PUT /api/v1/persons/{id}/parental-leave` | `set_parental_leave` | 204 |
 //! | `GET /api/v1/persons/{id}/trajectory/{year}` | `trajectory` | 200 |
+//! | `POST /api/v1/surveys` | `create_survey` | 201 `{id}` |
+//! | `POST /api/v1/surveys/{id}/close` | `close_survey` | 204 |
+//! | `POST /api/v1/surveys/{id}/responses` | `answer_survey` | 204 |
+//! | `GET /api/v1/persons/{id}/surveys` | `surveys` | 200 |
+//! | `GET /api/v1/surveys/{id}/results?group_by=&scope_kind=&scope=` | `survey_results` | 200 |
 //!
 //! Self-registration (`register_person` by the anonymous person) and `confirm_email` (which
 //! needs the emailed code) live under `/api/v1/auth` (`register`, `confirm`).
@@ -85,6 +90,7 @@ mod planning;
 mod records;
 mod registries;
 mod reports;
+mod surveys;
 mod vouchers;
 
 use std::collections::BTreeMap;
@@ -134,6 +140,7 @@ study groups, training plans, notifications and reports. Every refusal carries a
         (name = "groups", description = "Study groups and enrolments (R-G1..R-G6)"),
         (name = "training", description = "Training plans and history, notifications (R-W1, R-N1)"),
         (name = "reports", description = "Report metrics (R-R1)"),
+        (name = "surveys", description = "Monitoring and surveys: forms for a slice, satisfaction after a course, the professional-deficits diagnostic, results by slice (R-R2)"),
         (name = "planning", description = "The annual planning cycle: stages, expertise, eligibility, quota numbers, forming of groups, waitlists, plan-schedule, financing (R-W1..R-W4, R-F1)"),
     )
 )]
@@ -166,6 +173,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(registries::routes())
         .merge(records::routes())
         .merge(planning::routes())
+        .merge(surveys::routes())
 }
 
 /// The generated OpenAPI document.

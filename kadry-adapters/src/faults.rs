@@ -25,6 +25,7 @@ use kadry_core::model::*;
 use kadry_core::planning::{Cycle, FundingAccount, Preferences, Quota};
 use kadry_core::ports::{Change, Delivery, Issued, Lock, OutboxItem, Read, StaffRow, Store, Tx};
 use kadry_core::report::{SliceRow, SliceSpec};
+use kadry_core::survey::{Response, Survey};
 
 /// Where a fault strikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,6 +208,10 @@ reads! {
     year_plans(year: i32) -> Vec<PlanEntry>;
     year_groups(year: i32) -> Vec<Group>;
     funding(year: i32) -> Vec<FundingAccount>;
+    survey(id: SurveyId) -> Option<Survey>;
+    surveys() -> Vec<Survey>;
+    responses(survey: SurveyId) -> Vec<Response>;
+    response(survey: SurveyId, person: PersonId) -> Option<Response>;
     outbox(now: DateTime<Utc>, limit: usize) -> Vec<OutboxItem>;
     mark_delivery(id: NotificationId, outcome: Delivery) -> ();
 }

@@ -15,6 +15,7 @@ use kadry_core::ids::*;
 use kadry_core::model::*;
 use kadry_core::planning::{Cycle, FundingAccount, Money, Preferences, Quota};
 use kadry_core::ports::{Change, Delivery, Issued, Lock, OutboxItem, Passed, PersonFacts, StaffRow, Store, Tx};
+use kadry_core::survey::{Response, Survey};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// A notification in the outbox with its delivery state.
@@ -61,6 +62,8 @@ struct State {
     quota_holders: HashMap<(PersonId, i32), String>,
     preferences: HashMap<(PersonId, i32), Preferences>,
     funding: HashMap<(i32, Funding), FundingAccount>,
+    surveys: HashMap<SurveyId, Survey>,
+    responses: HashMap<(SurveyId, PersonId), Response>,
 }
 
 fn push_unique<K: std::hash::Hash + Eq + Clone, V: Clone + PartialEq>(m: &mut HashMap<K, Vector<V>>, k: K, v: V) {
@@ -213,6 +216,19 @@ impl State {
             }
             Change::PutPreferences(p) => {
                 self.preferences.insert((p.person, p.year), p);
+            }
+            Change::PutSurvey(s) => {
+                self.surveys.insert(s.id, s);
+            }
+            Change::AddResponse(r) => {
+                // R-R2: once each, kept by the store itself.
+                if self.responses.contains_key(&(r.survey, r.person)) {
+                    return Err(Error::InvalidState("the survey is answered already: once each".into()));
+                }
+                if !self.surveys.contains_key(&r.survey) || !self.persons.contains_key(&r.person) {
+                    return Err(Error::NotFound("a referenced record: survey or person".into()));
+                }
+                self.responses.insert((r.survey, r.person), r);
             }
             Change::SetLimit { year, source, limit } => {
                 let a = self.account(year, source);
@@ -513,6 +529,18 @@ impl Tx for MemoryTx {
     }
     async fn year_preferences(&mut self, year: i32) -> Result<Vec<Preferences>> {
         Ok(self.state.preferences.values().filter(|p| p.year == year).cloned().collect())
+    }
+    async fn survey(&mut self, id: SurveyId) -> Result<Option<Survey>> {
+        Ok(self.state.surveys.get(&id).cloned())
+    }
+    async fn surveys(&mut self) -> Result<Vec<Survey>> {
+        Ok(self.state.surveys.values().cloned().collect())
+    }
+    async fn responses(&mut self, survey: SurveyId) -> Result<Vec<Response>> {
+        Ok(self.state.responses.values().filter(|r| r.survey == survey).cloned().collect())
+    }
+    async fn response(&mut self, survey: SurveyId, person: PersonId) -> Result<Option<Response>> {
+        Ok(self.state.responses.get(&(survey, person)).cloned())
     }
     async fn year_plans(&mut self, year: i32) -> Result<Vec<PlanEntry>> {
         Ok(self.state.plans.values().flat_map(|v| v.iter().filter(|p| p.year == year).cloned()).collect())

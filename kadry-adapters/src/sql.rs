@@ -64,6 +64,8 @@ fn map_err(e: sqlx::Error) -> Error {
                 Error::FundingLimitExceeded // R-F1
             } else if hit("kadry_quotas_one_per_year", "kadry_quotas.holder") {
                 Error::InvalidState("the worker holds a number for the year already".into()) // R-W3
+            } else if hit("kadry_responses_once", "kadry_responses.survey") {
+                Error::InvalidState("the survey is answered already: once each".into()) // R-R2
             } else if hit("kadry_plans_once", "kadry_plans.person") {
                 Error::InvalidState("the training is already planned".into())
             } else if hit("kadry_trainings_certificate", "kadry_trainings.provider")
@@ -751,6 +753,24 @@ macro_rules! sql_tx {
             async fn year_preferences(&mut self, year: i32) -> Result<Vec<kadry_core::planning::Preferences>> {
                 self.year_docs("SELECT doc FROM kadry_preferences WHERE year = $1", year).await
             }
+            async fn survey(&mut self, id: SurveyId) -> Result<Option<kadry_core::survey::Survey>> {
+                self.doc("SELECT doc FROM kadry_surveys WHERE id = $1", id.to_string()).await
+            }
+            async fn surveys(&mut self) -> Result<Vec<kadry_core::survey::Survey>> {
+                self.all_docs("SELECT doc FROM kadry_surveys").await
+            }
+            async fn responses(&mut self, survey: SurveyId) -> Result<Vec<kadry_core::survey::Response>> {
+                self.docs("SELECT doc FROM kadry_responses WHERE survey = $1", survey.to_string()).await
+            }
+            async fn response(&mut self, survey: SurveyId, person: PersonId) -> Result<Option<kadry_core::survey::Response>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM kadry_responses WHERE survey = $1 AND person = $2")
+                    .bind(survey.to_string())
+                    .bind(person.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(super::map_err)?;
+                row.map(|(d,)| super::decode(&d)).transpose()
+            }
             async fn year_plans(&mut self, year: i32) -> Result<Vec<PlanEntry>> {
                 self.year_docs("SELECT doc FROM kadry_plans WHERE year = $1", year).await
             }
@@ -1122,6 +1142,35 @@ macro_rules! sql_tx {
                             )
                             .bind(p.person.to_string())
                             .bind(i64::from(p.year))
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::PutSurvey(sv) => {
+                        let doc = super::encode(&sv)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_surveys (id, kind, grp, created_by, doc) VALUES ($1, $2, $3, $4, $5) \
+                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                            )
+                            .bind(sv.id.to_string())
+                            .bind(sv.kind.as_str())
+                            .bind(sv.kind.group().map(|g| g.to_string()))
+                            .bind(sv.created_by.to_string())
+                            .bind(doc),
+                        )
+                        .await?;
+                    }
+                    Change::AddResponse(r) => {
+                        // R-R2: the UNIQUE (survey, person) constraint keeps one answer each.
+                        let doc = super::encode(&r)?;
+                        self.exec(
+                            sqlx::query(
+                                "INSERT INTO kadry_responses (survey, person, answered_on, doc) VALUES ($1, $2, $3, $4)",
+                            )
+                            .bind(r.survey.to_string())
+                            .bind(r.person.to_string())
+                            .bind(r.answered_on.to_string())
                             .bind(doc),
                         )
                         .await?;

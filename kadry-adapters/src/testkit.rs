@@ -1060,9 +1060,10 @@ pub async fn check_report_scopes(store: Arc<dyn Store>) {
 }
 
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 14] = [
+pub const CHECKS: [&str; 15] = [
     "report_scopes",
     "slices",
+    "surveys",
     "planning_records",
     "parallel_commitments",
     "prefetch",
@@ -1077,6 +1078,126 @@ pub const CHECKS: [&str; 14] = [
     "crash_between_commit_and_delivery",
 ];
 
+/// R-R2: surveys and responses round-trip; one response per survey and person, kept by the
+/// store itself (`state.invalid`), and a response to an unknown survey refused; through the
+/// service, results by slice agree on every store.
+async fn check_surveys(store: Arc<dyn Store>) {
+    use kadry_core::report::{Dimension, Filter};
+    use kadry_core::survey::{AnswerValue, Question, QuestionKind, Response, SurveyKind};
+    let f = Fixture::build(store.clone(), 2, 4).await;
+    let (a, b) = (f.workers[0], f.workers[1]);
+    let created = f
+        .service
+        .execute(
+            Actor::Person(f.operator),
+            Command::CreateSurvey {
+                title: "Удовлетворённость методической работой".into(),
+                kind: SurveyKind::Monitoring,
+                questions: vec![
+                    Question {
+                        key: "q1".into(), text: "Оцените".into(), kind: QuestionKind::Scale { min: 1, max: 5 }
+                    },
+                    Question {
+                        key: "q2".into(),
+                        text: "Темы".into(),
+                        kind: QuestionKind::Choice {
+                            options: vec!["ФГОС".into(), "ИКТ".into()], multiple: true
+                        },
+                    },
+                ],
+                target: vec![Filter { dimension: Dimension::Position, values: vec!["teacher".into()] }],
+                scope: None,
+                opens_on: None,
+                closes_on: None,
+            },
+        )
+        .await;
+    let survey = SurveyId(created.expect("surveys: created").created().expect("surveys: an id"));
+    let answers = |q1: i32, q2: &[&str]| {
+        std::collections::BTreeMap::from([
+            ("q1".to_string(), AnswerValue::Scale(q1)),
+            ("q2".to_string(), AnswerValue::Choice(q2.iter().map(|x| x.to_string()).collect())),
+        ])
+    };
+    for (w, q1, q2) in [(a, 5, &["ФГОС"][..]), (b, 2, &["ФГОС", "ИКТ"][..])] {
+        let r = f
+            .service
+            .execute(Actor::Person(w), Command::AnswerSurvey { survey, person: w, answers: answers(q1, q2) })
+            .await;
+        assert_eq!(code(r), "ok", "surveys: a teacher answers");
+    }
+    let again = f
+        .service
+        .execute(Actor::Person(a), Command::AnswerSurvey { survey, person: a, answers: answers(1, &["ИКТ"]) })
+        .await;
+    assert_eq!(code(again), "state.invalid", "surveys: once each");
+    // The store itself refuses a second response.
+    let mut tx = store.begin().await.expect("begin");
+    let twice = Response {
+        survey,
+        person: a,
+        answers: answers(3, &["ИКТ"]),
+        answered_on: NaiveDate::from_ymd_opt(2025, 1, 14).unwrap_or_default(),
+    };
+    assert_eq!(
+        code(tx.apply(Change::AddResponse(twice.clone())).await),
+        "state.invalid",
+        "surveys: UNIQUE (survey, person)"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.expect("begin");
+    let unknown = Response { survey: SurveyId(uuid::Uuid::new_v4()), ..twice };
+    assert_eq!(code(tx.apply(Change::AddResponse(unknown)).await), "not_found", "surveys: a response needs its survey");
+    drop(tx);
+    let mut r = store.read().await.expect("read");
+    let s = r.survey(survey).await.expect("survey").expect("surveys: stored");
+    assert_eq!(s.questions.len(), 2, "surveys: the form round-trips");
+    assert_eq!(r.surveys().await.expect("surveys").len(), 1);
+    assert_eq!(r.responses(survey).await.expect("responses").len(), 2);
+    let mine = r.response(survey, a).await.expect("response").expect("surveys: a's response");
+    assert_eq!(mine.answers, answers(5, &["ФГОС"]), "surveys: answers round-trip");
+    assert_eq!(r.response(survey, f.workers[2]).await.expect("response"), None);
+    drop(r);
+    // Results by organisation: the two teachers work at different schools.
+    let q = Query::SurveyResults { survey, group_by: vec![Dimension::Organisation], scope: None };
+    let QueryResult::SurveyResults(v) = f.service.query(Actor::Person(f.operator), q).await.expect("results") else {
+        panic!("surveys: results answered something else")
+    };
+    assert_eq!(v.respondents, 2, "surveys: respondents");
+    let per: Vec<(u64, Option<String>)> =
+        v.rows.iter().map(|l| (l.respondents, l.questions[0].mean.map(|m| m.to_string()))).collect();
+    assert_eq!(per.len(), 2, "surveys: one row per school");
+    assert!(per.contains(&(1, Some("5.00".into()))) && per.contains(&(1, Some("2.00".into()))), "surveys: {per:?}");
+    // Parallel answers by one worker: exactly one is taken.
+    let c = f.workers[2];
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            let service = f.service.clone();
+            let a = answers(1 + i, &["ИКТ"]);
+            tokio::spawn(async move {
+                service.execute(Actor::Person(c), Command::AnswerSurvey { survey, person: c, answers: a }).await
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(code(t.await.expect("task")));
+    }
+    codes.sort();
+    assert_eq!(codes, ["ok", "state.invalid", "state.invalid", "state.invalid"], "surveys: parallel answers, once");
+    // Closing round-trips; answers are refused after it.
+    let closed = f.service.execute(Actor::Person(f.operator), Command::CloseSurvey { survey }).await;
+    assert_eq!(code(closed), "ok");
+    let late = f
+        .service
+        .execute(
+            Actor::Person(f.workers[3]),
+            Command::AnswerSurvey { survey, person: f.workers[3], answers: answers(4, &["ИКТ"]) },
+        )
+        .await;
+    assert_eq!(code(late), "state.invalid", "surveys: closed");
+}
+
 /// Runs every check of the contract, each on a fresh store from `make(check_name)`.
 pub async fn run_contract<F, Fut>(make: F)
 where
@@ -1089,6 +1210,7 @@ where
             "prefetch" => check_prefetch(store).await,
             "slices" => check_slices(store).await,
             "report_scopes" => check_report_scopes(store).await,
+            "surveys" => check_surveys(store).await,
             "planning_records" => check_planning_records(store).await,
             "parallel_commitments" => check_parallel_commitments(store).await,
             "catalogue" => check_catalogue(store).await,

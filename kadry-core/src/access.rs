@@ -105,11 +105,16 @@ pub enum Action {
     GroupRegistry,
     Registry,
     FrdoExport,
+    CreateSurvey,
+    CloseSurvey,
+    AnswerSurvey,
+    Surveys,
+    SurveyResults,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 75] = [
+    pub const ALL: [Action; 80] = [
         Action::RegisterTerritory,
         Action::RegisterOrg,
         Action::ReorganizeOrg,
@@ -185,6 +190,11 @@ impl Action {
         Action::GroupRegistry,
         Action::Registry,
         Action::FrdoExport,
+        Action::CreateSurvey,
+        Action::CloseSurvey,
+        Action::AnswerSurvey,
+        Action::Surveys,
+        Action::SurveyResults,
     ];
 
     /// Whether the action is a query (changes nothing).
@@ -215,6 +225,8 @@ impl Action {
                 | Action::GroupRegistry
                 | Action::Registry
                 | Action::FrdoExport
+                | Action::Surveys
+                | Action::SurveyResults
         )
     }
 
@@ -274,7 +286,7 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         // R-G5
         A::RemoveFromGroup => &[OrgResponsible, Provider],
         // R-R3: the trajectory is read like the training history.
-        A::ShowPerson | A::ShowVoucher | A::ShowTraining | A::ShowNotifications | A::Trajectory => {
+        A::ShowPerson | A::ShowVoucher | A::ShowTraining | A::ShowNotifications | A::Trajectory | A::Surveys => {
             &[Worker, OrgResponsible, OrgHead, Territory, Ministry, Operator]
         }
         // R-R1
@@ -284,6 +296,12 @@ pub fn roles_for(action: Action) -> &'static [Role] {
         // R-G6: the provider prints its groups' registries and uploads its certificates; the
         // ministry and the operator see every provider's.
         A::GroupRegistry | A::FrdoExport => &[Provider, Ministry, Operator],
+        // R-R2: results are read like a slice, within the reader's scope.
+        A::SurveyResults => &[OrgResponsible, OrgHead, Territory, Ministry, Operator],
+        // R-R2: the operator designs forms; the ministry for the region, a territory for its own.
+        A::CreateSurvey | A::CloseSurvey => &[Territory, Ministry, Operator],
+        // R-R2: a worker answers for themself.
+        A::AnswerSurvey => &[Worker],
         // R-G6: a certificate's public check needs no account.
         A::ShowGroup | A::ShowProgram | A::ShowDirectory | A::ShowCycle | A::VerifyCertificate => &Role::ALL,
         // R-W3: the regional operator runs the cycle; the ministry sets norms, limits and

@@ -540,6 +540,43 @@ pub enum Command {
     /// approaching, applications past the approval deadline (to the operators) (by: operator,
     /// or the host's scheduler as `system`).
     SendReminders,
+    /// Creates a survey (R-R2; by: operator, ministry, territory for its territory — scoped like
+    /// reports). It opens today unless `opens_on` says later.
+    CreateSurvey {
+        /// Its title.
+        title: String,
+        /// Monitoring, satisfaction with a group's course, or the deficits diagnostic.
+        kind: crate::survey::SurveyKind,
+        /// The questions, in order.
+        questions: Vec<crate::survey::Question>,
+        /// The slice it is for within the scope (report filters); everyone when empty.
+        #[serde(default)]
+        target: Vec<crate::report::Filter>,
+        /// The creator's slice of the region; the region when absent.
+        #[serde(default)]
+        scope: Option<ScopeRef>,
+        /// The first day it may be answered; today when absent.
+        #[serde(default)]
+        opens_on: Option<NaiveDate>,
+        /// The last day it may be answered; open until closed when absent.
+        #[serde(default)]
+        closes_on: Option<NaiveDate>,
+    },
+    /// Closes a survey: answers are refused from then on (R-R2; by: as `create_survey`, within
+    /// the survey's scope).
+    CloseSurvey {
+        /// The survey.
+        survey: SurveyId,
+    },
+    /// Answers a survey, once (R-R2; by: the worker for themself).
+    AnswerSurvey {
+        /// The survey.
+        survey: SurveyId,
+        /// The respondent.
+        person: PersonId,
+        /// The answers by question key: a number for a scale, a list of options for a choice.
+        answers: std::collections::BTreeMap<String, crate::survey::AnswerValue>,
+    },
 }
 
 impl Command {
@@ -559,6 +596,8 @@ impl Command {
             | Command::ApproveVoucher { worker }
             | Command::RejectVoucher { worker, .. }
             | Command::CancelVoucher { worker, .. } => reads.push(Read::Worker(*worker)),
+            // R-R2: the respondent's workplaces decide the target slice.
+            Command::AnswerSurvey { person, .. } => reads.push(Read::Worker(*person)),
             _ => {}
         }
         reads
@@ -577,6 +616,7 @@ impl Command {
             | Command::ConfirmPersonChange { person }
             | Command::SetProfile { person, .. }
             | Command::SetReminders { person, .. }
+            | Command::AnswerSurvey { person, .. }
             | Command::ConfirmWorkplace { person }
             | Command::Dismiss { person }
             | Command::Transfer { person, .. } => vec![Lock::Person(*person)],
@@ -620,6 +660,8 @@ impl Command {
             | Command::FormGroups { .. }
             | Command::ApprovePlan { .. }
             | Command::SendReminders
+            | Command::CreateSurvey { .. }
+            | Command::CloseSurvey { .. }
             | Command::ExpireOffers { .. } => Vec::new(),
         }
     }
@@ -678,6 +720,9 @@ impl Command {
             Command::RecordTraining { .. } => "record_training",
             Command::SetReminders { .. } => "set_reminders",
             Command::SendReminders => "send_reminders",
+            Command::CreateSurvey { .. } => "create_survey",
+            Command::CloseSurvey { .. } => "close_survey",
+            Command::AnswerSurvey { .. } => "answer_survey",
         }
     }
 }
@@ -929,6 +974,25 @@ pub enum Query {
         /// The verification code.
         code: String,
     },
+    /// The open surveys a person may answer, each with whether they answered it (R-R2; read
+    /// like `show_training`).
+    Surveys {
+        /// The person.
+        person: PersonId,
+    },
+    /// A survey's results by slice (R-R2): respondents, scale means and distributions, option
+    /// counts — deficits included —, over the reader's slice: nobody sees respondents outside
+    /// it.
+    SurveyResults {
+        /// The survey.
+        survey: SurveyId,
+        /// Dimensions to group by, in order (at most four; none: one total row).
+        #[serde(default)]
+        group_by: Vec<crate::report::Dimension>,
+        /// The reader's slice; the region when absent.
+        #[serde(default)]
+        scope: Option<ScopeRef>,
+    },
 }
 
 impl Query {
@@ -961,6 +1025,8 @@ impl Query {
             Query::GroupRegistry { .. } => "group_registry",
             Query::Registry { .. } => "registry",
             Query::FrdoExport { .. } => "frdo_export",
+            Query::Surveys { .. } => "surveys",
+            Query::SurveyResults { .. } => "survey_results",
         }
     }
 }
@@ -1212,6 +1278,65 @@ pub enum QueryResult {
     Registry(crate::registry::RegistryView),
     /// `frdo_export`.
     Frdo(crate::registry::FrdoView),
+    /// `surveys`.
+    Surveys(SurveysView),
+    /// `survey_results`.
+    SurveyResults(SurveyResultsView),
+}
+
+/// The open surveys a person may answer (R-R2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SurveysView {
+    /// How many.
+    pub count: usize,
+    /// Of those, answered already.
+    pub answered: usize,
+    /// The surveys, by first day and title.
+    pub surveys: Vec<SurveyEntry>,
+}
+
+/// A survey a person may answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SurveyEntry {
+    /// The survey.
+    #[serde(flatten)]
+    pub survey: crate::survey::Survey,
+    /// Whether the person answered it.
+    pub answered: bool,
+}
+
+/// A survey's results by slice (R-R2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SurveyResultsView {
+    /// The survey.
+    pub survey: SurveyId,
+    /// Its title.
+    pub title: String,
+    /// `monitoring`, `satisfaction` or `deficits`.
+    pub kind: &'static str,
+    /// Respondents in the reader's slice, each once.
+    pub respondents: u64,
+    /// The dimensions grouped by.
+    pub dimensions: Vec<crate::report::Dimension>,
+    /// The groups, ordered by key.
+    pub rows: Vec<SurveyResultLine>,
+}
+
+/// One group of a survey's results, with its labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SurveyResultLine {
+    /// The keys, one per dimension.
+    pub key: Vec<String>,
+    /// The keys' Russian labels (territory and organisation names).
+    pub labels: Vec<String>,
+    /// Respondents in the group, each once.
+    pub respondents: u64,
+    /// Per question, in the form's order.
+    pub questions: Vec<crate::survey::QuestionResult>,
 }
 
 /// A report in a slice (R-R1).

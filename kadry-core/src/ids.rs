@@ -74,3 +74,7 @@ id_type!(
     /// A planned training (a worker's plan for a year).
     PlanId
 );
+id_type!(
+    /// A survey (анкета) of monitoring, satisfaction or professional deficits (R-R2).
+    SurveyId
+);

@@ -22,6 +22,7 @@ pub mod records;
 pub mod registry;
 pub mod report;
 pub mod service;
+pub mod survey;
 pub mod types;
 
 pub use access::{Action, Actor};

@@ -643,6 +643,9 @@ pub enum RecommendationReason {
     /// Its direction or title matches a direction or topic the worker asked for in the
     /// questionnaire.
     AskedFor,
+    /// Its title, direction or annotation mentions a professional deficit the worker reported
+    /// in their latest diagnostic (R-R2).
+    Deficit,
     /// Its direction is one of the ministry's priorities for the year.
     Priority,
     /// The worker is due for training by the end of the year (R-V11).
@@ -679,6 +682,8 @@ pub struct TrajectoryInput<'a> {
     pub preferences: Option<&'a Preferences>,
     /// The year's priority directions.
     pub priorities: &'a [String],
+    /// The deficit topics the worker reported in their latest deficits survey (R-R2).
+    pub deficits: &'a [String],
     /// Whether the worker is due for training by the end of the year.
     pub due: bool,
 }
@@ -688,7 +693,8 @@ fn mentions(haystack: &str, needle: &str) -> bool {
 }
 
 /// R-R3: programs the worker has not taken, ranked: profile for their position (3), for their
-/// subject by name (2), asked for in the questionnaire (2), a priority direction (1), and — when
+/// subject by name (2), asked for in the questionnaire (2), answering a professional deficit the
+/// worker reported (2, R-R2), a priority direction (1), and — when
 /// the worker is due — every recommendation says so. Ties by title. Only programs with at
 /// least one reason besides `due` are recommended.
 pub fn trajectory(input: &TrajectoryInput<'_>) -> Vec<Recommendation> {
@@ -714,6 +720,11 @@ pub fn trajectory(input: &TrajectoryInput<'_>) -> Vec<Recommendation> {
                 && prefs.directions.iter().chain(&prefs.topics).any(|w| mentions(&text, w))
             {
                 reasons.push(RecommendationReason::AskedFor);
+                score += 2;
+            }
+            let described = format!("{text} {}", p.annotation.as_deref().unwrap_or_default());
+            if input.deficits.iter().any(|w| mentions(&described, w)) {
+                reasons.push(RecommendationReason::Deficit);
                 score += 2;
             }
             if input.priorities.iter().any(|d| p.direction.as_deref().is_some_and(|pd| pd.eq_ignore_ascii_case(d))) {
@@ -1465,7 +1476,10 @@ mod tests {
         let plain = program(4, "В ничего");
         let taken =
             Program { profile_for: Audience::Only(vec![Position::Teacher]), ..program(5, "Г пройдена") };
-        let programs = [profile, math, asked, plain, taken];
+        let inclusion = Program {
+            annotation: Some("Работа с детьми с ОВЗ".into()), ..program(6, "Д инклюзия")
+        };
+        let programs = [profile, math, asked, plain, taken, inclusion];
         let prefs = Preferences {
             person: PersonId(Uuid::nil()),
             year: 2026,
@@ -1481,6 +1495,7 @@ mod tests {
             taken: &[ProgramId(Uuid::from_u128(5))],
             preferences: Some(&prefs),
             priorities: &["Функциональная грамотность".to_string()],
+            deficits: &["овз".to_string(), "Математика".to_string()],
             due: true,
         };
         let got: Vec<(u128, u32, Vec<RecommendationReason>)> =
@@ -1489,12 +1504,16 @@ mod tests {
         assert_eq!(
             got,
             vec![
+                (2, 4, vec![R::ForSubject, R::Deficit, R::Due]),
                 (3, 3, vec![R::AskedFor, R::Priority, R::Due]),
                 (1, 3, vec![R::ProfileForPosition, R::Due]),
-                (2, 2, vec![R::ForSubject, R::Due]),
+                (6, 2, vec![R::Deficit, R::Due]),
             ],
-            "by score, then title (А before Я); nothing without a reason; nothing taken"
+            "by score, then title (А before Я); nothing without a reason; nothing taken; R-R2 \
+             deficits match title, direction or annotation"
         );
+        let no_deficits = TrajectoryInput { deficits: &[], ..input };
+        assert!(trajectory(&no_deficits).iter().all(|r| !r.reasons.contains(&R::Deficit)));
     }
 
     mod forming {

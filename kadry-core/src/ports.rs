@@ -72,6 +72,11 @@ pub enum Change {
     PutQuota(crate::planning::Quota),
     /// Inserts or replaces a worker's questionnaire for a year.
     PutPreferences(crate::planning::Preferences),
+    /// Inserts or replaces a survey (R-R2).
+    PutSurvey(crate::survey::Survey),
+    /// Inserts a response (R-R2). Stores keep one response per survey and person: a second is
+    /// `state.invalid`.
+    AddResponse(crate::survey::Response),
     /// Sets the limit of a year and source (R-F1): refused with `funding.limit_exceeded` when
     /// more is committed already.
     SetLimit {
@@ -340,6 +345,14 @@ pub trait Tx: Send {
     async fn preferences(&mut self, person: PersonId, year: i32) -> Result<Option<crate::planning::Preferences>>;
     /// Every questionnaire of a year, in no particular order.
     async fn year_preferences(&mut self, year: i32) -> Result<Vec<crate::planning::Preferences>>;
+    /// A survey (R-R2).
+    async fn survey(&mut self, id: SurveyId) -> Result<Option<crate::survey::Survey>>;
+    /// Every survey, in no particular order (a region runs dozens, not millions).
+    async fn surveys(&mut self) -> Result<Vec<crate::survey::Survey>>;
+    /// A survey's responses, in no particular order.
+    async fn responses(&mut self, survey: SurveyId) -> Result<Vec<crate::survey::Response>>;
+    /// A person's response to a survey.
+    async fn response(&mut self, survey: SurveyId, person: PersonId) -> Result<Option<crate::survey::Response>>;
     /// Every application (planned training) of a year, in no particular order.
     async fn year_plans(&mut self, year: i32) -> Result<Vec<PlanEntry>>;
     /// The groups formed for a year's plan-schedule, in no particular order.

@@ -223,30 +223,37 @@ impl SliceSpec {
                 return Err(Error::InvalidInput(format!("{} is grouped by twice", d.as_str())));
             }
         }
-        for f in &filters {
-            if f.values.is_empty() {
-                return Err(Error::InvalidInput(format!("the filter on {} keeps nothing", f.dimension.as_str())));
-            }
-            for v in &f.values {
-                match keys(f.dimension) {
-                    Some(k) if !k.contains(&v.as_str()) => {
-                        return Err(Error::InvalidInput(format!(
-                            "{v:?} is not a value of {}: one of {}",
-                            f.dimension.as_str(),
-                            k.join(", ")
-                        )));
-                    }
-                    None if matches!(f.dimension, Dimension::Territory | Dimension::Organisation)
-                        && uuid::Uuid::parse_str(v).is_err() =>
-                    {
-                        return Err(Error::InvalidInput(format!("{v:?} is not an id")));
-                    }
-                    _ => {}
-                }
-            }
-        }
+        check_filters(&filters)?;
         Ok(SliceSpec { scope, group_by, filters, today, cutoff: cutoff(policy, today) })
     }
+}
+
+/// Checks filters (`input.invalid`): each keeps something, and every value is a key of its
+/// dimension (an id for territory and organisation).
+pub fn check_filters(filters: &[Filter]) -> Result<()> {
+    for f in filters {
+        if f.values.is_empty() {
+            return Err(Error::InvalidInput(format!("the filter on {} keeps nothing", f.dimension.as_str())));
+        }
+        for v in &f.values {
+            match keys(f.dimension) {
+                Some(k) if !k.contains(&v.as_str()) => {
+                    return Err(Error::InvalidInput(format!(
+                        "{v:?} is not a value of {}: one of {}",
+                        f.dimension.as_str(),
+                        k.join(", ")
+                    )));
+                }
+                None if matches!(f.dimension, Dimension::Territory | Dimension::Organisation)
+                    && uuid::Uuid::parse_str(v).is_err() =>
+                {
+                    return Err(Error::InvalidInput(format!("{v:?} is not an id")));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One group of a slice.

@@ -18,6 +18,7 @@ use crate::ports::{Change, Clock, Delivery, IdSource, Notifier, Store, Tx};
 mod planning;
 mod records;
 mod reports;
+mod surveys;
 
 /// The application service over the ports. Cheap to clone; hold one per region.
 #[derive(Clone)]
@@ -988,6 +989,8 @@ impl Service {
                     .collect();
                 let preferences = tx.preferences(worker, year).await?;
                 let priorities = tx.cycle(year).await?.map(|c| c.priorities).unwrap_or_default();
+                // R-R3, R-R2: the deficits the worker reported in their latest diagnostic.
+                let deficits = Self::reported_deficits(tx, worker).await?;
                 let input = crate::planning::TrajectoryInput {
                     position: e.position,
                     subject: person.subject.as_deref(),
@@ -995,6 +998,7 @@ impl Service {
                     taken: &taken,
                     preferences: preferences.as_ref(),
                     priorities: &priorities,
+                    deficits: &deficits,
                     due,
                 };
                 let programs = crate::planning::trajectory(&input);
@@ -1030,6 +1034,7 @@ impl Service {
                     issued_on: cert.issued_on,
                 })
             }
+            Query::Surveys { .. } | Query::SurveyResults { .. } => self.answer_surveys(ctx, tx, actor, query).await?,
             Query::Slice { .. }
             | Query::Ready { .. }
             | Query::Overdue { .. }

@@ -98,6 +98,13 @@ const TABLE: &[(Action, &str)] = &[
     (Action::Registry, "RHTMO"),
     (Action::GroupRegistry, "PMO"),
     (Action::FrdoExport, "PMO"),
+    // R-R2: the operator designs forms (the ministry for the region, a territory for its own),
+    // workers answer for themselves, results are read like a slice.
+    (Action::CreateSurvey, "TMO"),
+    (Action::CloseSurvey, "TMO"),
+    (Action::AnswerSurvey, "W"),
+    (Action::Surveys, "WRHTMO"),
+    (Action::SurveyResults, "RHTMO"),
 ];
 
 fn letter(role: Role) -> char {

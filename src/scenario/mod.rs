@@ -155,6 +155,7 @@ enum Named {
     Person(PersonId),
     Program(ProgramId),
     Group(GroupId),
+    Survey(SurveyId),
 }
 
 /// Runs one parsed scenario on a fresh store (`index` tells scenarios of one run apart, so
@@ -441,6 +442,108 @@ impl Runner {
         self.resolve(a, k, "a group", |n| if let Named::Group(id) = n { Some(id) } else { None }, GroupId)
     }
 
+    fn survey(&self, a: &Args, k: &str) -> Result<SurveyId, Error> {
+        self.resolve(a, k, "a survey", |n| if let Named::Survey(id) = n { Some(id) } else { None }, SurveyId)
+    }
+
+    /// Report filters, as a table `{ position = ["teacher"], territory = ["tlt"] }` or a list
+    /// `[{ dimension = "position", values = ["teacher"] }]`; territories and organisations by
+    /// name.
+    fn filters(&self, a: &Args, k: &str) -> Result<Vec<kadry_core::report::Filter>, Error> {
+        use kadry_core::report::{Dimension, Filter};
+        let m = match a.get(k) {
+            None => return Ok(Vec::new()),
+            Some(Value::Array(items)) => {
+                let mut table = Map::new();
+                for item in items {
+                    let f: Filter = enum_arg(item, k)?;
+                    let values = f.values.into_iter().map(Value::String).collect();
+                    table.insert(f.dimension.as_str().to_string(), Value::Array(values));
+                }
+                let mut args = Args::new();
+                args.insert(k.to_string(), Value::Object(table));
+                return self.filters(&args, k);
+            }
+            Some(Value::Object(m)) => m,
+            Some(_) => return Err(bad(format!("`{k}` must be a table of dimension = [values]"))),
+        };
+        m.iter()
+            .map(|(d, v)| {
+                let dimension = Dimension::parse(d)?;
+                let items = match v {
+                    Value::Array(items) => items.clone(),
+                    other => vec![other.clone()],
+                };
+                let values = items
+                    .iter()
+                    .map(|v| {
+                        let s = v.as_str().ok_or_else(|| bad(format!("`{k}.{d}` must list text")))?;
+                        Ok(match (dimension, self.named(s)) {
+                            (Dimension::Territory, Some(Named::Territory(t))) => t.to_string(),
+                            (Dimension::Organisation, Some(Named::Org(o))) => o.to_string(),
+                            _ => s.to_string(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?;
+                Ok(Filter { dimension, values })
+            })
+            .collect()
+    }
+
+    /// `questions = [{ key, text, scale = [min, max] } | { key, text, options = [..], multiple? }]`.
+    fn questions(a: &Args) -> Result<Vec<kadry_core::survey::Question>, Error> {
+        use kadry_core::survey::{Question, QuestionKind};
+        let Some(Value::Array(items)) = a.get("questions") else {
+            return Err(bad("`questions` is required: a list of tables"));
+        };
+        items
+            .iter()
+            .map(|q| {
+                let q = q.as_object().ok_or_else(|| bad("a question must be a table"))?;
+                let kind = match (q.get("scale"), q.get("options")) {
+                    (Some(Value::Array(mm)), None) if mm.len() == 2 => {
+                        let n = |v: &Value| {
+                            v.as_i64()
+                                .and_then(|x| i32::try_from(x).ok())
+                                .ok_or_else(|| bad("`scale` takes two numbers"))
+                        };
+                        QuestionKind::Scale { min: n(&mm[0])?, max: n(&mm[1])? }
+                    }
+                    (None, Some(_)) => QuestionKind::Choice {
+                        options: texts(q, "options")?,
+                        multiple: opt_bool(q, "multiple")?.unwrap_or(false),
+                    },
+                    _ => return Err(bad("a question takes `scale = [min, max]` or `options = [..]`")),
+                };
+                Ok(Question { key: str_arg(q, "key")?.into(), text: str_arg(q, "text")?.into(), kind })
+            })
+            .collect()
+    }
+
+    /// `answers = { q1 = 4, q2 = ["ФГОС"], q3 = "да" }`: a number for a scale, options for a
+    /// choice (one option may be written alone).
+    fn answers(a: &Args) -> Result<std::collections::BTreeMap<String, kadry_core::survey::AnswerValue>, Error> {
+        use kadry_core::survey::AnswerValue;
+        let Some(Value::Object(m)) = a.get("answers") else {
+            return Err(bad("`answers` is required: a table of key = value"));
+        };
+        m.iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    Value::Number(n) => AnswerValue::Scale(
+                        n.as_i64()
+                            .and_then(|x| i32::try_from(x).ok())
+                            .ok_or_else(|| bad(format!("`{k}`: a whole number")))?,
+                    ),
+                    Value::String(s) => AnswerValue::Choice(vec![s.clone()]),
+                    Value::Array(_) => AnswerValue::Choice(texts(m, k)?),
+                    _ => return Err(bad(format!("`{k}` takes a number or options"))),
+                };
+                Ok((k.clone(), value))
+            })
+            .collect()
+    }
+
     fn scope(&self, a: &Args, k: &str) -> Result<Option<ScopeRef>, Error> {
         let Some(name) = opt_str(a, k)? else {
             return Ok(None);
@@ -472,28 +575,6 @@ impl Runner {
                 .collect(),
             Some(_) => Err(bad(format!("`{k}` must be a table keyed by persons"))),
         }
-    }
-
-    /// A slice's filters: `filters = [{ dimension, values }]`; territory and organisation
-    /// values are names from the file.
-    fn filters(&self, a: &Args) -> Result<Vec<kadry_core::report::Filter>, Error> {
-        use kadry_core::report::Dimension;
-        let Some(v) = a.get("filters") else {
-            return Ok(Vec::new());
-        };
-        let mut filters: Vec<kadry_core::report::Filter> = enum_arg(v, "filters")?;
-        for f in &mut filters {
-            if matches!(f.dimension, Dimension::Territory | Dimension::Organisation) {
-                for value in &mut f.values {
-                    match self.named(value) {
-                        Some(Named::Territory(t)) => *value = t.to_string(),
-                        Some(Named::Org(o)) => *value = o.to_string(),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        Ok(filters)
     }
 
     fn people(&self, a: &Args, k: &str) -> Result<Vec<PersonId>, Error> {
@@ -857,6 +938,45 @@ impl Runner {
                 cmd(c, none)
             }
             "expire_offers" => cmd(C::ExpireOffers { year: year_arg(a)? }, none),
+            "create_survey" => {
+                use kadry_core::survey::SurveyKind;
+                let kind = match str_arg(a, "kind")? {
+                    "monitoring" => SurveyKind::Monitoring,
+                    "deficits" => SurveyKind::Deficits,
+                    "satisfaction" => SurveyKind::Satisfaction { group: self.group(a, "group")? },
+                    other => return Err(bad(format!("unknown survey kind {other:?}")).into()),
+                };
+                let opt_date = |k: &str| if a.contains_key(k) { date_arg(a, k).map(Some) } else { Ok(None) };
+                cmd(
+                    C::CreateSurvey {
+                        title: str_arg(a, "title")?.into(),
+                        kind,
+                        questions: Self::questions(a)?,
+                        target: self.filters(a, "target")?,
+                        scope: self.scope(a, "scope")?,
+                        opens_on: opt_date("opens_on")?,
+                        closes_on: opt_date("closes_on")?,
+                    },
+                    |u| Named::Survey(SurveyId(u)),
+                )
+            }
+            "close_survey" => cmd(C::CloseSurvey { survey: self.survey(a, "survey")? }, none),
+            "answer_survey" => cmd(
+                C::AnswerSurvey {
+                    survey: self.survey(a, "survey")?,
+                    person: self.person(a, "person")?,
+                    answers: Self::answers(a)?,
+                },
+                none,
+            ),
+            "surveys" => q(Query::Surveys { person: self.person(a, "person")? }),
+            "survey_results" => {
+                let group_by = texts(a, "group_by")?
+                    .iter()
+                    .map(|d| kadry_core::report::Dimension::parse(d))
+                    .collect::<Result<Vec<_>, _>>()?;
+                q(Query::SurveyResults { survey: self.survey(a, "survey")?, group_by, scope: self.scope(a, "scope")? })
+            }
             "show_cycle" => q(Query::ShowCycle { year: year_arg(a)? }),
             "eligibility" => q(Query::Eligibility { year: year_arg(a)?, scope: self.scope(a, "scope")? }),
             "show_quota" => q(Query::ShowQuota { worker: self.person(a, "worker")?, year: year_arg(a)? }),
@@ -927,7 +1047,7 @@ impl Runner {
             "send_reminders" => cmd(C::SendReminders, none),
             "slice" => q(Query::Slice {
                 group_by: a.get("group_by").map(|v| enum_arg(v, "group_by")).transpose()?.unwrap_or_default(),
-                filters: self.filters(a)?,
+                filters: self.filters(a, "filters")?,
                 scope: self.scope(a, "scope")?,
             }),
             "ready_report" => q(Query::Ready {

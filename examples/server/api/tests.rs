@@ -91,6 +91,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/persons/{id}/trainings"),
     ("put", "/api/v1/persons/{id}/reminders"),
     ("post", "/api/v1/reminders/send"),
+    ("post", "/api/v1/surveys"),
+    ("post", "/api/v1/surveys/{id}/close"),
+    ("post", "/api/v1/surveys/{id}/responses"),
+    ("get", "/api/v1/persons/{id}/surveys"),
+    ("get", "/api/v1/surveys/{id}/results"),
 ];
 
 fn doc() -> Value {
@@ -1363,4 +1368,124 @@ async fn results_registries_and_exports_over_http() {
     assert_eq!(s, 204);
     let (s, e) = k.call("post", "/api/v1/reminders/send", "/api/v1/reminders/send", None).await;
     assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")));
+}
+
+/// R-R2 over HTTP: the operator creates a survey for teachers; a teacher answers once; a
+/// psychologist outside the slice is refused; results by slice; closing. Every response is
+/// checked against the document.
+#[tokio::test]
+async fn surveys_over_http() {
+    use kadry::Actor;
+    use kadry::core::ids::{OrgId, PersonId, TerritoryId};
+    let ts = TestServer::start().await;
+    let (service, auth, op) = (ts.service.clone(), ts.auth.clone(), ts.operator);
+    let exec = |actor: PersonId, c: Command| {
+        let service = service.clone();
+        async move { service.execute(Actor::Person(actor), c).await.unwrap().created() }
+    };
+    let t = TerritoryId(exec(op, Command::RegisterTerritory { name: "Тольятти".into() }).await.unwrap());
+    let school = OrgId(
+        exec(
+            op,
+            Command::RegisterOrg {
+                name: "Школа № 1".into(),
+                kind: OrgKind::School,
+                territory: t,
+                parent: None,
+                license: None,
+                ownership: None,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    let mut people = Vec::new();
+    for (email, position) in [("t@school.ru", Position::Teacher), ("psy@school.ru", Position::Psychologist)] {
+        let c = Command::RegisterPerson {
+            full_name: "Иванова Мария Петровна".into(),
+            email: email.into(),
+            org: school,
+            position,
+            pedagogical: true,
+            consent: true,
+            snils: None,
+            subject: None,
+            birth_year: None,
+        };
+        let p = PersonId(exec(op, c).await.unwrap());
+        exec(p, Command::ConfirmEmail { person: p }).await;
+        auth.set_password(p, PASSWORD).await.unwrap();
+        people.push(p);
+    }
+    let (teacher, psy) = (people[0], people[1]);
+    let base = ts.base.clone();
+    let http = reqwest::Client::new();
+    let mut c = Client { base, http, token: None, doc: doc() };
+    c.login("op@test.kadry.ru").await;
+    let survey = json!({
+        "title": "Мониторинг методической поддержки",
+        "kind": "monitoring",
+        "target": [{"dimension": "position", "values": ["teacher"]}],
+        "questions": [
+            {"key": "support", "text": "Оцените поддержку", "kind": {"scale": {"min": 1, "max": 5}}},
+            {"key": "formats", "text": "Удобные форматы", "kind": {"choice": {"options": ["очно", "дистанционно"], "multiple": true}}}
+        ]
+    });
+    let (s, v) = c.call("post", "/api/v1/surveys", "/api/v1/surveys", Some(survey.clone())).await;
+    assert_eq!(s, 201, "{v}");
+    let sid = id(&v);
+    let mut bad = survey.clone();
+    bad["questions"] = json!([]);
+    let (s, e) = c.call("post", "/api/v1/surveys", "/api/v1/surveys", Some(bad)).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")), "{e}");
+    let mut no_group = survey.clone();
+    no_group["kind"] = json!("satisfaction");
+    let (s, e) = c.call("post", "/api/v1/surveys", "/api/v1/surveys", Some(no_group)).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("input.invalid")), "{e}");
+    // The teacher sees it, answers once.
+    c.login("t@school.ru").await;
+    let mine = format!("/api/v1/persons/{teacher}/surveys");
+    let (s, v) = c.call("get", "/api/v1/persons/{id}/surveys", &mine, None).await;
+    assert_eq!((s, v["count"].as_u64(), v["answered"].as_u64()), (200, Some(1), Some(0)), "{v}");
+    let responses = format!("/api/v1/surveys/{sid}/responses");
+    let op_path = "/api/v1/surveys/{id}/responses";
+    let (s, e) =
+        c.call("post", op_path, &responses, Some(json!({"answers": {"support": 9, "formats": ["очно"]}}))).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("input.invalid")), "{e}");
+    let answers = json!({"answers": {"support": 4, "formats": ["очно", "дистанционно"]}});
+    let (s, _) = c.call("post", op_path, &responses, Some(answers.clone())).await;
+    assert_eq!(s, 204);
+    let (s, e) = c.call("post", op_path, &responses, Some(answers.clone())).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("state.invalid")), "once each: {e}");
+    let (s, v) = c.call("get", "/api/v1/persons/{id}/surveys", &mine, None).await;
+    assert_eq!((s, v["answered"].as_u64(), v["surveys"][0]["answered"].as_bool()), (200, Some(1), Some(true)), "{v}");
+    let results = format!("/api/v1/surveys/{sid}/results");
+    let (s, e) = c.call("get", "/api/v1/surveys/{id}/results", &results, None).await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")), "a worker reads no results");
+    // Outside the slice.
+    c.login("psy@school.ru").await;
+    let answers_psy = json!({"person": psy, "answers": {"support": 5, "formats": ["очно"]}});
+    let (s, e) = c.call("post", op_path, &responses, Some(answers_psy)).await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("access.denied")), "{e}");
+    // Results by slice.
+    c.login("op@test.kadry.ru").await;
+    let by_position = format!("/api/v1/surveys/{sid}/results?group_by=position");
+    let (s, v) = c.call("get", "/api/v1/surveys/{id}/results", &by_position, None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["respondents"].as_u64(), v["rows"][0]["labels"][0].as_str()), (Some(1), Some("учитель")), "{v}");
+    assert_eq!(v["rows"][0]["questions"][0]["mean"].as_str(), Some("4.00"), "{v}");
+    let by_territory = format!("/api/v1/surveys/{sid}/results?group_by=territory&scope_kind=territory&scope={t}");
+    let (s, v) = c.call("get", "/api/v1/surveys/{id}/results", &by_territory, None).await;
+    assert_eq!((s, v["rows"][0]["labels"][0].as_str()), (200, Some("Тольятти")), "{v}");
+    let bogus = format!("/api/v1/surveys/{sid}/results?group_by=astronaut");
+    let (s, e) = c.call("get", "/api/v1/surveys/{id}/results", &bogus, None).await;
+    assert_eq!(e["code"].as_str(), Some("input.invalid"), "{s}");
+    let unknown = format!("/api/v1/surveys/{}/results", uuid::Uuid::new_v4());
+    let (s, e) = c.call("get", "/api/v1/surveys/{id}/results", &unknown, None).await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("not_found")));
+    let close = format!("/api/v1/surveys/{sid}/close");
+    let (s, _) = c.call("post", "/api/v1/surveys/{id}/close", &close, None).await;
+    assert_eq!(s, 204);
+    let (s, e) = c.call("post", "/api/v1/surveys/{id}/close", &close, None).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("state.invalid")));
 }

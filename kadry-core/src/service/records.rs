@@ -16,7 +16,8 @@ use crate::records as r;
 type Decided = (Outcome, Option<PersonId>, Vec<Change>);
 
 impl Service {
-    /// The records commands; any other command goes on to the planning cycle's.
+    /// The records commands and the surveys' (R-R2); any other command goes on to the planning
+    /// cycle's.
     pub(super) async fn decide_records(
         &self,
         ctx: &Ctx<'_>,
@@ -88,6 +89,9 @@ impl Service {
                     sent.extend(tx.notifications(p).await?.into_iter().map(|n| n.id.0));
                 }
                 (Outcome::Done, None, r::send(ctx, due, &sent))
+            }
+            C::CreateSurvey { .. } | C::CloseSurvey { .. } | C::AnswerSurvey { .. } => {
+                self.decide_surveys(ctx, tx, actor, command).await?
             }
             other => self.decide_planning(ctx, tx, actor, other).await?,
         })

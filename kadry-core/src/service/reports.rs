@@ -99,9 +99,24 @@ impl Service {
         let spec = SliceSpec::new(&self.policy, scope, group_by, filters, ctx.today)?;
         let mut rows = tx.slice(&spec).await?;
         rows.sort_by(|a, b| a.key.cmp(&b.key));
-        let named = |d: &Dimension| matches!(d, Dimension::Territory | Dimension::Organisation);
+        let names = Self::dimension_names(tx, &spec.group_by).await?;
+        let hours = rows.iter().map(|r| r.hours).sum();
+        let rows = rows
+            .into_iter()
+            .map(|r| SliceLine {
+                labels: labels(&spec.group_by, &r.key, &names),
+                key: r.key,
+                workers: r.workers,
+                hours: r.hours,
+            })
+            .collect();
+        Ok(SliceView { dimensions: spec.group_by, rows, hours })
+    }
+
+    /// The names of territories and organisations, by id, when a group-by needs them.
+    pub(super) async fn dimension_names(tx: &mut dyn Tx, group_by: &[Dimension]) -> Result<HashMap<String, String>> {
         let mut names: HashMap<String, String> = HashMap::new();
-        if spec.group_by.iter().any(named) {
+        if group_by.iter().any(|d| named(*d)) {
             for t in tx.territories().await? {
                 names.insert(t.id.to_string(), t.name);
             }
@@ -109,28 +124,7 @@ impl Service {
                 names.insert(o.id.to_string(), o.name);
             }
         }
-        let hours = rows.iter().map(|r| r.hours).sum();
-        let rows = rows
-            .into_iter()
-            .map(|r| SliceLine {
-                labels: spec
-                    .group_by
-                    .iter()
-                    .zip(&r.key)
-                    .map(|(d, k)| {
-                        if named(d) {
-                            names.get(k).cloned().unwrap_or_else(|| k.clone())
-                        } else {
-                            report::label_ru(*d, k)
-                        }
-                    })
-                    .collect(),
-                key: r.key,
-                workers: r.workers,
-                hours: r.hours,
-            })
-            .collect();
-        Ok(SliceView { dimensions: spec.group_by, rows, hours })
+        Ok(names)
     }
 
     /// R-G6: registry lines of `records` whose worker was, on the training's last day,
@@ -250,4 +244,21 @@ impl Service {
         view.unconfirmed.sort_by_key(|i| (i.due, i.person));
         Ok(view)
     }
+}
+
+fn named(d: Dimension) -> bool {
+    matches!(d, Dimension::Territory | Dimension::Organisation)
+}
+
+/// The Russian labels of a group's keys: territory and organisation names, fixed keys' labels.
+pub(super) fn labels(group_by: &[Dimension], key: &[String], names: &HashMap<String, String>) -> Vec<String> {
+    group_by
+        .iter()
+        .zip(key)
+        .map(
+            |(d, k)| {
+                if named(*d) { names.get(k).cloned().unwrap_or_else(|| k.clone()) } else { report::label_ru(*d, k) }
+            },
+        )
+        .collect()
 }
