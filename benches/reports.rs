@@ -13,7 +13,8 @@
 //! (the documents decode, and for a few organisations `report::aggregate` over
 //! `Tx::staff_rows` equals `Tx::slice`). The load is skipped when the database already holds
 //! the generator's marker, so re-runs start at once; after a load the tables are vacuumed and
-//! analysed.
+//! analysed. The load sets `session_replication_role = replica` to skip the per-row foreign-key
+//! triggers, so the URL's role must be a superuser (`postgres` on the development machine).
 //!
 //! Timed, in one criterion group: `kadry` opens a read transaction through the adapter and
 //! calls `Tx::slice`; `baseline` runs the hand-written statement ([`BASELINE_SQL`]) through
