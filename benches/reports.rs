@@ -20,7 +20,7 @@
 //! calls `Tx::slice`; `baseline` runs the hand-written statement ([`BASELINE_SQL`]) through
 //! sqlx on the same pool. Before timing, both must return the same rows (keys, workers, hours).
 //! Flat sampling, 10 samples, 3 s warm-up and 60 s of measurement: the timed part takes about
-//! 2½ minutes at 6 s a statement, well under that on a quiet machine.
+//! 3½ minutes at 5–6 s a statement.
 //!
 //! Run: `cargo bench --bench reports --features postgres`. PostgreSQL comes from
 //! `KADRY_BENCH_DATABASE_URL`, else `KADRY_TEST_DATABASE_URL`, else
