@@ -176,15 +176,24 @@ pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) 
         format!(" GROUP BY {} ORDER BY {}", ks.join(", "), ks.join(", "))
     };
     let filter = if wheres.is_empty() { String::new() } else { format!(" WHERE {}", wheres.join(" AND ")) };
+    // The person's record is joined only for the dimensions it holds: every employment has its
+    // person (a foreign key), so leaving the join out changes no row.
+    let person = if [D::Subject, D::AgeBand, D::EducationLevel, D::ExperienceBand].into_iter().any(used) {
+        ", p.subject AS subject, p.birth_year AS birth_year, p.education AS education, \
+         p.experience_since AS experience_since FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org \
+         JOIN kadry_persons p ON p.id = e.person"
+    } else {
+        " FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org"
+    };
+    // Each worker's passed trainings are read from the index on (person, completed_on, hours)
+    // alone (migration 0007).
     let sql = format!(
         "WITH tr AS (SELECT person, MAX(completed_on) AS last_passed, \
          SUM(CASE WHEN completed_on >= '{cutoff}' THEN hours ELSE 0 END) AS hours \
          FROM kadry_trainings WHERE passed GROUP BY person), \
          base AS (SELECT e.person AS person, e.org AS org, o.territory AS territory, o.kind AS org_kind, \
-         e.position AS position, e.pedagogical AS pedagogical, e.category AS category, p.subject AS subject, \
-         p.birth_year AS birth_year, p.education AS education, p.experience_since AS experience_since, \
-         tr.last_passed AS last_passed, COALESCE(tr.hours, 0) AS hours{cols} \
-         FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org JOIN kadry_persons p ON p.id = e.person \
+         e.position AS position, e.pedagogical AS pedagogical, e.category AS category, \
+         tr.last_passed AS last_passed, COALESCE(tr.hours, 0) AS hours{cols}{person} \
          LEFT JOIN tr ON tr.person = e.person WHERE e.status = 'active' AND {scope}) \
          SELECT {select_keys}COUNT(DISTINCT person) AS workers, CAST(COALESCE(SUM(hours), 0) AS BIGINT) AS hours \
          FROM base{filter}{group}"
