@@ -4,46 +4,20 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use kadry_core::calendar::{CalendarRegion, ProductionCalendar};
-use kadry_core::decide::Ctx;
+use chrono::{NaiveDate, TimeZone, Utc};
 use kadry_core::frdo;
 use kadry_core::ids::*;
 use kadry_core::model::*;
 use kadry_core::policy::RegionPolicy;
-use kadry_core::ports::{Change, PersonFacts, SequentialIds, StaffRow};
+use kadry_core::ports::{Change, PersonFacts, StaffRow};
 use kadry_core::records::{self as r, EnteredTraining, ProfileInput};
 use kadry_core::registry::{self, Finish, Workplace};
 use kadry_core::types::{Email, FullName, Snils};
 use proptest::prelude::*;
 use uuid::Uuid;
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn noon(date: NaiveDate) -> DateTime<Utc> {
-    chrono_tz::Europe::Samara.from_local_datetime(&date.and_hms_opt(12, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
-}
-
-struct Given {
-    policy: RegionPolicy,
-    calendar: ProductionCalendar,
-    ids: SequentialIds,
-}
-
-impl Given {
-    fn samara() -> Self {
-        Given {
-            policy: RegionPolicy::samara(),
-            calendar: ProductionCalendar::new(CalendarRegion::Federal),
-            ids: SequentialIds::default(),
-        }
-    }
-    fn on(&self, date: NaiveDate) -> Ctx<'_> {
-        Ctx { now: noon(date), today: date, policy: &self.policy, calendar: &self.calendar, ids: &self.ids }
-    }
-}
+mod common;
+use common::{Given, day};
 
 fn pid(n: u128) -> PersonId {
     PersonId(Uuid::from_u128(n))

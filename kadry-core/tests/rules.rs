@@ -1,8 +1,8 @@
 //! The rules as given/when/then tests on the pure decisions: each test names its rule id.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use kadry_core::calendar::{CalendarRegion, ProductionCalendar};
-use kadry_core::decide::{self as d, Ctx};
+use kadry_core::decide as d;
 use kadry_core::ids::*;
 use kadry_core::model::*;
 use kadry_core::planning::{Decimal, FundingAccount};
@@ -11,32 +11,8 @@ use kadry_core::ports::{Change, SequentialIds};
 use kadry_core::types::{Email, FullName};
 use uuid::Uuid;
 
-fn day(y: i32, m: u32, dd: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, dd).unwrap()
-}
-
-fn noon(date: NaiveDate) -> DateTime<Utc> {
-    chrono_tz::Europe::Samara.from_local_datetime(&date.and_hms_opt(12, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
-}
-
-struct Given {
-    policy: RegionPolicy,
-    calendar: ProductionCalendar,
-    ids: SequentialIds,
-}
-
-impl Given {
-    fn samara() -> Self {
-        Given {
-            policy: RegionPolicy::samara(),
-            calendar: ProductionCalendar::new(CalendarRegion::Federal),
-            ids: SequentialIds::default(),
-        }
-    }
-    fn on(&self, date: NaiveDate) -> Ctx<'_> {
-        Ctx { now: noon(date), today: date, policy: &self.policy, calendar: &self.calendar, ids: &self.ids }
-    }
-}
+mod common;
+use common::{Given, day, noon};
 
 fn pid(n: u128) -> PersonId {
     PersonId(Uuid::from_u128(n))
