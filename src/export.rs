@@ -109,8 +109,8 @@ impl Cell {
 /// write rows as given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
-    /// The XLSX worksheet name, e.g. «Шаблон» (at most 31 characters, none of `[]:*?/\`, not
-    /// [`INFO_SHEET`]).
+    /// The XLSX worksheet name, e.g. «Шаблон»; [`to_xlsx`] makes a name Excel would refuse
+    /// acceptable (at most 31 characters, none of `[]:*?/\`, not [`INFO_SHEET`]).
     pub sheet: String,
     /// The column titles, in order.
     pub columns: Vec<String>,
@@ -146,6 +146,16 @@ impl Table {
             template: Some(template.version.to_owned()),
         }
     }
+}
+
+/// A worksheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, not blank (a
+/// longer title is cut; the full one stays in the CSV and the stamp sheet).
+fn sheet_name(title: &str) -> String {
+    let clean: String =
+        title.chars().map(|c| if matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') { ' ' } else { c }).collect();
+    let cut: String = clean.trim().chars().take(31).collect();
+    let cut = cut.trim_end().trim_matches('\'').to_string();
+    if cut.is_empty() || cut == INFO_SHEET { "Лист1".to_owned() } else { cut }
 }
 
 /// `dd.mm.yyyy`, or empty.
@@ -280,8 +290,9 @@ pub fn to_csv(table: &Table) -> Vec<u8> {
 ///
 /// # Errors
 ///
-/// [`ExportError::Xlsx`] when the writer refuses the table (e.g. an invalid sheet name or one
-/// equal to «Сведения»), [`ExportError::TooLarge`] beyond a worksheet's rows or columns.
+/// [`ExportError::Xlsx`] when the writer fails, [`ExportError::TooLarge`] beyond a worksheet's
+/// rows or columns. A sheet name Excel would refuse (longer than 31 characters, with
+/// `[]:*?/\`, blank, or «Сведения») is made acceptable instead (see `sheet_name`).
 pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, ExportError> {
     let mut workbook = Workbook::new();
     let created = ExcelDateTime::from_timestamp(table.stamp.at.timestamp())?;
@@ -291,7 +302,7 @@ pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, ExportError> {
     let text = Format::new().set_num_format("@");
 
     let sheet = workbook.add_worksheet();
-    sheet.set_name(&table.sheet)?;
+    sheet.set_name(sheet_name(&table.sheet))?;
     for (c, title) in table.columns.iter().enumerate() {
         sheet.write_string_with_format(0, col(c)?, title, &header)?;
     }
@@ -398,6 +409,23 @@ mod tests {
             at: Utc.with_ymd_and_hms(2026, 11, 24, 18, 30, 0).unwrap(),
             by: "Иванов Иван Иванович".to_owned(),
             tz: chrono_tz::Europe::Samara,
+        }
+    }
+
+    /// Any title makes a workbook: Excel's sheet names are at most 31 characters without
+    /// `[]:*?/\`, and the stamp sheet's name is taken.
+    #[test]
+    fn any_title_makes_a_workbook() {
+        assert_eq!(sheet_name("Повышение квалификации за три года").chars().count(), 31);
+        assert_eq!(sheet_name("Отчёт [1/2]: итоги?"), "Отчёт  1 2   итоги");
+        assert_eq!(sheet_name(" ** "), "Лист1");
+        assert_eq!(sheet_name(INFO_SHEET), "Лист1");
+        for title in ["Повышение квалификации за три года по всем территориям", "a/b", "", INFO_SHEET]
+        {
+            let table = Table::new(title, vec!["x".to_owned()], stamp());
+            let xlsx = to_xlsx(&table).unwrap_or_else(|e| panic!("{title:?}: {e}"));
+            let book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+            assert_eq!(book.sheet_names().len(), 2, "{title:?}");
         }
     }
 
@@ -547,15 +575,6 @@ mod tests {
         assert_eq!(rows[2][2], Data::Float(-3.0));
         let info = book.worksheet_range("Сведения").unwrap();
         assert_eq!(info.rows().count(), 2, "no template row");
-    }
-
-    #[test]
-    fn xlsx_refuses_bad_sheet_names() {
-        for name in ["Сведения", "a/b", "", "Очень длинное имя листа больше тридцати одного"]
-        {
-            let table = Table::new(name, vec!["А".to_owned()], stamp());
-            assert!(matches!(to_xlsx(&table), Err(ExportError::Xlsx(_))), "{name:?}");
-        }
     }
 
     #[test]

@@ -149,7 +149,11 @@ async fn slice_out(state: &AppState, actor: Actor, query: Query, format: Format,
     get, path = "/api/v1/reports/slice", tag = "reports",
     params(SliceParams),
     security(("bearer" = [])),
-    responses((status = 200, description = "The slice (JSON), or the file", body = SliceView), QueryErrors)
+    responses((status = 200, description = "The slice (JSON), or the file", content(
+        (SliceView = "application/json"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )), QueryErrors)
 )]
 async fn slice(
     State(state): State<AppState>,
@@ -187,7 +191,11 @@ pub struct ReadyParams {
     get, path = "/api/v1/reports/ready/{report}", tag = "reports",
     params(("report" = inline(ReadyReport), Path, description = "`floor` or `vouchers`"), ReadyParams),
     security(("bearer" = [])),
-    responses((status = 200, description = "The slice (JSON), or the file", body = SliceView), QueryErrors)
+    responses((status = 200, description = "The slice (JSON), or the file", content(
+        (SliceView = "application/json"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )), QueryErrors)
 )]
 async fn ready(
     State(state): State<AppState>,
@@ -196,7 +204,7 @@ async fn ready(
     ApiQuery(q): ApiQuery<ReadyParams>,
 ) -> ApiResult<Response> {
     let title = match report {
-        ReadyReport::Floor => "Повышение квалификации за три года",
+        ReadyReport::Floor => "Повышение квалификации",
         ReadyReport::Vouchers => "Именные образовательные чеки",
     };
     let query = Query::Ready { report, scope: scope_of(q.scope_kind, q.scope)? };
@@ -255,7 +263,11 @@ async fn registry_out(
     get, path = "/api/v1/groups/{id}/registry", tag = "groups",
     params(("id" = Uuid, Path, description = "The group"), FormatParam),
     security(("bearer" = [])),
-    responses((status = 200, description = "The registry (JSON), or the file", body = RegistryView), QueryErrors)
+    responses((status = 200, description = "The registry (JSON), or the file", content(
+        (RegistryView = "application/json"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )), QueryErrors)
 )]
 async fn group_registry(
     State(state): State<AppState>,
@@ -295,7 +307,11 @@ pub struct PeriodParams {
     get, path = "/api/v1/registry", tag = "reports",
     params(PeriodParams),
     security(("bearer" = [])),
-    responses((status = 200, description = "The registry (JSON), or the file", body = RegistryView), QueryErrors)
+    responses((status = 200, description = "The registry (JSON), or the file", content(
+        (RegistryView = "application/json"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )), QueryErrors)
 )]
 async fn registry(
     State(state): State<AppState>,
@@ -335,7 +351,11 @@ pub struct FrdoParams {
     get, path = "/api/v1/frdo", tag = "reports",
     params(FrdoParams),
     security(("bearer" = [])),
-    responses((status = 200, description = "The records (JSON), or the upload file", body = FrdoView), QueryErrors)
+    responses((status = 200, description = "The records (JSON), or the upload file", content(
+        (FrdoView = "application/json"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )), QueryErrors)
 )]
 async fn frdo_export(
     State(state): State<AppState>,
