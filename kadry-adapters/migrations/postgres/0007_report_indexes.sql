@@ -4,6 +4,3 @@
 -- replaces.
 DROP INDEX kadry_trainings_passed;
 CREATE INDEX kadry_trainings_passed_hours ON kadry_trainings (person, completed_on, hours) WHERE passed;
-
--- R-G6: registries of a period and the ФИС ФРДО export read the trainings that ended within it.
-CREATE INDEX kadry_trainings_completed ON kadry_trainings (completed_on);
