@@ -130,14 +130,26 @@ fn file(table: &Table, format: Format, name: &str) -> ApiResult<Response> {
     Ok(([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())
 }
 
+/// An output as asked: the view as JSON, or the table made from it (stamped) as a file.
+async fn respond<V: serde::Serialize>(
+    state: &AppState,
+    actor: Actor,
+    view: V,
+    format: Format,
+    name: &str,
+    table: impl FnOnce(&V, Stamp) -> Table,
+) -> ApiResult<Response> {
+    match format {
+        Format::Json => Ok(axum::Json(view).into_response()),
+        _ => file(&table(&view, stamp(state, actor).await), format, name),
+    }
+}
+
 async fn slice_out(state: &AppState, actor: Actor, query: Query, format: Format, title: &str) -> ApiResult<Response> {
     let QueryResult::Slice(view) = ask(state, actor, query).await? else {
         return Err(internal("unexpected query result, wanted Slice"));
     };
-    match format {
-        Format::Json => Ok(axum::Json(view).into_response()),
-        _ => file(&Table::from_slice(title, &view, stamp(state, actor).await), format, "slice"),
-    }
+    respond(state, actor, view, format, "slice", |v, stamp| Table::from_slice(title, v, stamp)).await
 }
 
 /// A report in any slice (R-R1): workers and hours trained within the cycle, filtered and
@@ -249,10 +261,7 @@ async fn registry_out(
     let QueryResult::Registry(view) = ask(state, actor, query).await? else {
         return Err(internal("unexpected query result, wanted Registry"));
     };
-    match format {
-        Format::Json => Ok(axum::Json(view).into_response()),
-        _ => file(&Table::from_registry(title, &view, stamp(state, actor).await), format, "registry"),
-    }
+    respond(state, actor, view, format, "registry", |v, stamp| Table::from_registry(title, v, stamp)).await
 }
 
 /// The registry of those trained in a group (R-G6): every listener, how they finished, their
@@ -366,11 +375,8 @@ async fn frdo_export(
     let QueryResult::Frdo(view) = ask(&state, actor, query).await? else {
         return Err(internal("unexpected query result, wanted Frdo"));
     };
-    match q.format.unwrap_or_default() {
-        Format::Json => Ok(axum::Json(view).into_response()),
-        format => {
-            let table = Table::from_frdo(&frdo::TEMPLATE_2024, &view.records, stamp(&state, actor).await);
-            file(&table, format, "frdo")
-        }
-    }
+    respond(&state, actor, view, q.format.unwrap_or_default(), "frdo", |v, stamp| {
+        Table::from_frdo(&frdo::TEMPLATE_2024, &v.records, stamp)
+    })
+    .await
 }

@@ -176,6 +176,7 @@ impl Service {
         let records =
             tx.trainings_between(from.checked_sub_days(chrono::Days::new(366)).unwrap_or(from), to, provider).await?;
         let mut view = FrdoView { template: frdo::TEMPLATE_2024.version.to_string(), records: vec![], missing: vec![] };
+        let mut people: HashMap<PersonId, Option<Person>> = HashMap::new();
         let mut programs: HashMap<ProgramId, Option<Program>> = HashMap::new();
         let mut groups: HashMap<GroupId, Option<Group>> = HashMap::new();
         for r in &records {
@@ -183,7 +184,10 @@ impl Service {
             if cert.issued_on < from || cert.issued_on > to {
                 continue;
             }
-            let Some(person) = tx.person(r.person).await? else { continue };
+            if let Entry::Vacant(slot) = people.entry(r.person) {
+                slot.insert(tx.person(r.person).await?);
+            }
+            let Some(person) = &people[&r.person] else { continue };
             if let Some(p) = r.program
                 && !programs.contains_key(&p)
             {
@@ -196,7 +200,7 @@ impl Service {
             }
             let program = r.program.and_then(|p| programs[&p].as_ref());
             let group = r.group.and_then(|g| groups[&g].as_ref());
-            match registry::frdo_record(r, &person, program, group) {
+            match registry::frdo_record(r, person, program, group) {
                 Some(Ok(record)) => view.records.push(record),
                 Some(Err(missing)) => view.missing.push(missing),
                 None => {}
