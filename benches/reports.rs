@@ -46,7 +46,7 @@ const DATABASE: &str = "kadry_bench_reports";
 /// Persons, each with one active employment.
 const WORKERS: i64 = 1_000_000;
 /// What the generator wrote; a database holding another marker (or none) is reloaded.
-const MARKER: &str = "reports v1: 60 territories, 10000 orgs, 1000000 workers";
+const MARKER: &str = "reports v2: 60 territories, 10000 orgs, 1000000 workers, summary";
 
 fn database_url() -> String {
     std::env::var("KADRY_BENCH_DATABASE_URL")
@@ -70,10 +70,10 @@ fn spec(scope: Scope) -> SliceSpec {
 // ---------------------------------------------------------------------------------------------
 
 /// Ids are UUIDs with a prefix per entity and the row's number in the last group.
-const LOAD: [&str; 8] = [
+const LOAD: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS bench_reports_marker (marker TEXT PRIMARY KEY)",
     "TRUNCATE kadry_territories, kadry_orgs, kadry_persons, kadry_employments, kadry_trainings, \
-     bench_reports_marker CASCADE",
+     kadry_training_summary, bench_reports_marker CASCADE",
     // 60 territories.
     "INSERT INTO kadry_territories (id, doc)
      SELECT t, jsonb_build_object('id', t, 'name', 'Муниципальный район № ' || i)::text
@@ -176,6 +176,9 @@ const LOAD: [&str; 8] = [
                                     (i * 2654435761) % 4294967296 AS h
                              FROM generate_series(1::bigint, 1000000) i) x
                        CROSS JOIN LATERAL generate_series(1, (h % 7)::int) j) y) z) w",
+    // Each worker's last passed day, as `Change::AddTraining` keeps it (migration 0009).
+    "INSERT INTO kadry_training_summary (person, last_passed)
+     SELECT person, MAX(completed_on) FROM kadry_trainings WHERE passed GROUP BY person",
     "INSERT INTO bench_reports_marker (marker) VALUES ($1)",
 ];
 
@@ -221,7 +224,7 @@ async fn load(pool: &PgPool) {
     let step = Instant::now();
     sqlx::raw_sql(
         "VACUUM ANALYZE kadry_territories, kadry_orgs, kadry_persons, kadry_employments, kadry_trainings, \
-         kadry_vouchers, kadry_enrollments",
+         kadry_training_summary, kadry_vouchers, kadry_enrollments",
     )
     .execute(pool)
     .await

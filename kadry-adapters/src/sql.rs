@@ -185,15 +185,16 @@ pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) 
     } else {
         " FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org"
     };
-    // Each worker's passed trainings are read from the index on (person, completed_on, hours)
-    // alone (migration 0007).
+    // Each worker's last passed day is one row of the summary kept on write (migration 0009);
+    // the hours within the cycle fold only the cycle's passed trainings, read from the index on
+    // (completed_on, person, hours) alone.
     let sql = format!(
-        "WITH tr AS (SELECT person, MAX(completed_on) AS last_passed, \
-         SUM(CASE WHEN completed_on >= '{cutoff}' THEN hours ELSE 0 END) AS hours \
-         FROM kadry_trainings WHERE passed GROUP BY person), \
+        "WITH tr AS (SELECT person, SUM(hours) AS hours FROM kadry_trainings \
+         WHERE passed AND completed_on >= '{cutoff}' GROUP BY person), \
          base AS (SELECT e.person AS person, e.org AS org, o.territory AS territory, o.kind AS org_kind, \
          e.position AS position, e.pedagogical AS pedagogical, e.category AS category, \
-         tr.last_passed AS last_passed, COALESCE(tr.hours, 0) AS hours{cols}{person} \
+         s.last_passed AS last_passed, COALESCE(tr.hours, 0) AS hours{cols}{person} \
+         LEFT JOIN kadry_training_summary s ON s.person = e.person \
          LEFT JOIN tr ON tr.person = e.person WHERE e.status = 'active' AND {scope}) \
          SELECT {select_keys}COUNT(DISTINCT person) AS workers, CAST(COALESCE(SUM(hours), 0) AS BIGINT) AS hours \
          FROM base{filter}{group}"
@@ -414,6 +415,8 @@ macro_rules! sql_tx {
             tx: sqlx::Transaction<'static, $Db>,
             write: bool,
             cache: super::ReadCache,
+            /// The in-process writer's turn (SQLite), held until the transaction ends.
+            _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
         }
 
         impl $Tx {
@@ -1078,6 +1081,20 @@ macro_rules! sql_tx {
                             .bind(t.statement.as_ref().map(|c| c.number.clone())),
                         )
                         .await?;
+                        if t.passed {
+                            // R-R1: the worker's last passed day, for reports (migration 0009).
+                            self.exec(
+                                sqlx::query(
+                                    "INSERT INTO kadry_training_summary (person, last_passed) VALUES ($1, $2) \
+                                     ON CONFLICT (person) DO UPDATE SET last_passed = CASE \
+                                     WHEN excluded.last_passed > kadry_training_summary.last_passed \
+                                     THEN excluded.last_passed ELSE kadry_training_summary.last_passed END",
+                                )
+                                .bind(t.person.to_string())
+                                .bind(t.completed_on.to_string()),
+                            )
+                            .await?;
+                        }
                     }
                     Change::PutPlan(p) => {
                         let doc = super::encode(&p)?;
@@ -1296,11 +1313,21 @@ pub mod sqlite {
 
     store_common!(SqliteStore, SqlitePool, "./migrations/sqlite");
 
+    /// How long a writer waits for its turn: in this process's queue and in SQLite's busy
+    /// handler (another process's writer).
+    const WRITER_WAIT: Duration = Duration::from_secs(10);
+
     /// The SQLite store: a file (WAL, `busy_timeout`, writers with `BEGIN IMMEDIATE`) or
     /// `:memory:`.
+    ///
+    /// SQLite has one writer at a time. Writers of this process queue for their turn on an
+    /// async mutex (first come, first served) before `BEGIN IMMEDIATE`, so a waiting writer is
+    /// woken when the turn is free instead of polling in SQLite's busy handler, which sleeps up
+    /// to 100 ms between tries. Other processes on the same file still meet `busy_timeout`.
     #[derive(Debug, Clone)]
     pub struct SqliteStore {
         pool: SqlitePool,
+        writers: std::sync::Arc<tokio::sync::Mutex<()>>,
     }
 
     impl SqliteStore {
@@ -1316,7 +1343,7 @@ pub mod sqlite {
             let options = options
                 .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(WRITER_WAIT)
                 .foreign_keys(true);
             // An in-memory database lives in one connection; a file serves readers in parallel.
             let max = if memory { 1 } else { 8 };
@@ -1342,7 +1369,7 @@ pub mod sqlite {
                 .connect_with(options)
                 .await
                 .map_err(super::map_err)?;
-            let store = SqliteStore { pool };
+            let store = SqliteStore { pool, writers: Default::default() };
             store.migrate().await?;
             Ok(store)
         }
@@ -1351,12 +1378,18 @@ pub mod sqlite {
     #[async_trait::async_trait]
     impl Store for SqliteStore {
         async fn begin(&self) -> Result<Box<dyn Tx>> {
+            // The turn first, then a connection: a writer never holds a pooled connection
+            // while it queues, so readers keep theirs. A writer that waits longer than the
+            // busy timeout gets `storage.conflict`, as SQLite's own busy handler would give.
+            let turn = tokio::time::timeout(WRITER_WAIT, self.writers.clone().lock_owned())
+                .await
+                .map_err(|_| Error::Conflict("the database is busy: no writer's turn within 10 s".into()))?;
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(super::map_err)?;
-            Ok(Box::new(SqliteTx { tx, write: true, cache: Default::default() }))
+            Ok(Box::new(SqliteTx { tx, write: true, cache: Default::default(), _turn: Some(turn) }))
         }
         async fn read(&self) -> Result<Box<dyn Tx>> {
             let tx = self.pool.begin().await.map_err(super::map_err)?;
-            Ok(Box::new(SqliteTx { tx, write: false, cache: Default::default() }))
+            Ok(Box::new(SqliteTx { tx, write: false, cache: Default::default(), _turn: None }))
         }
     }
 }
@@ -1441,7 +1474,7 @@ pub mod postgres {
     impl Store for PgStore {
         async fn begin(&self) -> Result<Box<dyn Tx>> {
             let tx = self.pool.begin().await.map_err(super::map_err)?;
-            Ok(Box::new(PgTx { tx, write: true, cache: Default::default() }))
+            Ok(Box::new(PgTx { tx, write: true, cache: Default::default(), _turn: None }))
         }
         async fn read(&self) -> Result<Box<dyn Tx>> {
             let tx = self
@@ -1449,7 +1482,7 @@ pub mod postgres {
                 .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .await
                 .map_err(super::map_err)?;
-            Ok(Box::new(PgTx { tx, write: false, cache: Default::default() }))
+            Ok(Box::new(PgTx { tx, write: false, cache: Default::default(), _turn: None }))
         }
     }
 }

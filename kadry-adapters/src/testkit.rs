@@ -895,6 +895,19 @@ pub async fn check_slices(store: Arc<dyn Store>) {
         not_completed: Vec::new(),
     };
     ok(&f.service, f.kurator, results).await;
+    // A paper record of an older training entered after a newer one: the worker's last passed
+    // day must stay the newer one (the SQL stores keep it in a summary, migration 0009).
+    let paper = Command::RecordTraining {
+        worker: w[0],
+        source: TrainingSource::Paper,
+        program_title: "Основы финансовой грамотности".into(),
+        provider_name: "ГАУ ДПО СИПКРО".into(),
+        hours: 72,
+        started_on: None,
+        completed_on: day(2018, 3, 1),
+        document: "632400 000777".into(),
+    };
+    ok(&f.service, f.operator, paper).await;
     let mut r = store.read().await.expect("read");
     let issued = r.documents_issued(f.provider, 2025).await.expect("issued");
     assert_eq!((issued.certificates, issued.statements), (2, 1), "two sequences, gap-free");

@@ -87,5 +87,9 @@ async fn migrations_run_once_in_kadrys_own_table() {
     let store = kadry::adapters::SqliteStore::open(path.to_str().unwrap()).await.unwrap();
     store.migrate().await.unwrap();
     let reopened = kadry::adapters::SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    assert_eq!(reopened.applied_migrations().await.unwrap(), [1, 2, 3, 4, 5, 6, 7, 8], "each migration recorded once");
+    assert_eq!(
+        reopened.applied_migrations().await.unwrap(),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        "each migration recorded once"
+    );
 }
