@@ -408,7 +408,8 @@ macro_rules! sql_tx {
         tx: $Tx:ident,
         lock_person: $lock_person:expr,
         lock_group: $lock_group:expr,
-        outbox_lock: $outbox_lock:expr $(,)?
+        outbox_lock: $outbox_lock:expr,
+        slice_setup: $slice_setup:expr $(,)?
     ) => {
         /// A unit of work on this store: a database transaction.
         pub struct $Tx {
@@ -718,6 +719,10 @@ macro_rules! sql_tx {
                 spec: &kadry_core::report::SliceSpec,
             ) -> Result<Vec<kadry_core::report::SliceRow>> {
                 use sqlx::Row;
+                let setup: Option<&'static str> = $slice_setup;
+                if let Some(setup) = setup {
+                    sqlx::query(setup).execute(&mut *self.tx).await.map_err(super::map_err)?;
+                }
                 let (sql, binds) = super::slice_sql(spec);
                 // Built only from kadry's own fragments and computed dates; values are bound.
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1309,6 +1314,7 @@ pub mod sqlite {
         lock_person: None,
         lock_group: None,
         outbox_lock: "",
+        slice_setup: None,
     }
 
     store_common!(SqliteStore, SqlitePool, "./migrations/sqlite");
@@ -1412,6 +1418,9 @@ pub mod postgres {
         lock_person: Some("SELECT id FROM kadry_persons WHERE id = $1 FOR UPDATE"),
         lock_group: Some("SELECT id FROM kadry_groups WHERE id = $1 FOR UPDATE"),
         outbox_lock: "FOR UPDATE OF o SKIP LOCKED",
+        // A report's statement runs once over a million rows: compiling it (and again in
+        // each parallel worker) costs more than it saves (docs/performance.md).
+        slice_setup: Some("SET LOCAL jit = off"),
     }
 
     store_common!(PgStore, PgPool, "./migrations/postgres");
