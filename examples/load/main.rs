@@ -1,0 +1,3 @@
+//! The load test (docs/load.md): under construction.
+
+fn main() {}
