@@ -609,11 +609,17 @@ async fn run_clients(
 ) -> Vec<ClientOut> {
     let clients = orgs.len();
     let roles: HashSet<PersonId> = shared.region.accounts.iter().map(|a| a.person).collect();
+    // Workers of schools, kindergartens and the like: their organisation's first worker holds
+    // `org_responsible` (an administration's holds `territory`, a provider's `provider`).
+    let served: HashSet<usize> = shared.destinations.iter().copied().collect();
     let mut handles = Vec::with_capacity(clients);
     for (c, map) in orgs.iter_mut().enumerate() {
         let mine: Vec<usize> = (c..shared.region.workers.len())
             .step_by(clients)
-            .filter(|i| !roles.contains(&shared.region.workers[*i].id))
+            .filter(|i| {
+                let w = &shared.region.workers[*i];
+                !roles.contains(&w.id) && served.contains(&(w.org as usize))
+            })
             .collect();
         let (shared, exec, mut map) = (shared.clone(), exec.clone(), std::mem::take(map));
         let s = seed ^ ((c as u64 + 1) << 20);
