@@ -504,7 +504,7 @@ fn plan_orgs(spec: &Spec, territories: usize, providers: usize) -> Vec<OrgPlan> 
         });
         total += size;
         // One school in twelve has a structural subdivision (R-A12): a preschool branch.
-        if kind == OrgKind::School && n % 12 == 0 && total + 4 <= spec.workers {
+        if kind == OrgKind::School && n.is_multiple_of(12) && total + 4 <= spec.workers {
             orgs.push(OrgPlan {
                 kind: OrgKind::Kindergarten,
                 territory: t,

@@ -927,6 +927,18 @@ async fn run(a: Args) -> Result<bool, String> {
         outs.extend(o);
         orgs = m;
         let storage = storage.clone().ok_or("no storage")?;
+        // What the kill left undelivered: the restarted server's relay must deliver it, once.
+        let reader = common::open(&storage, Some(&a.schema), false).await?;
+        let (_, outbox) = common::dump(&reader).await?;
+        if let common::Opened::Sqlite(s) = &reader {
+            s.pool().close().await;
+        }
+        drop(reader);
+        println!(
+            "at the kill: {} notifications in the outbox, {} committed but not delivered",
+            outbox.len(),
+            outbox.iter().filter(|e| !e.delivered).count()
+        );
         let restart = Instant::now();
         let p = spawn_server(&a, &storage, spec.today, &delivery_log).await?;
         println!("restarted the server in {:.1} s: {}", restart.elapsed().as_secs_f64(), p.url);
