@@ -9,7 +9,8 @@
 //! memory|sqlite:PATH|postgres:URL` (default `memory`; a SQLite file is replaced),
 //! `--schema NAME` (PostgreSQL: a fresh schema of that name), `--region
 //! samara|yugra|tatarstan` (default `samara`), `--today YYYY-MM-DD` (default 2025-03-03),
-//! `--batch N` (changes per unit of work, default 4 000), `--passwords` (give every account
+//! `--batch N` (changes per unit of work, default 4 000), `--seats MIN-MAX` (seats of each
+//! recruiting group, default 8-25), `--passwords` (give every account
 //! holding a role the password `kadry-load-2025` for the example server; SQL stores only).
 //! Prints the counts and the time; exits 2 on a bad flag, 1 on a failure.
 
@@ -22,7 +23,7 @@ use kadry::Region;
 use kadry::generate::{PASSWORD, Spec, generate};
 
 const USAGE: &str = "usage: generate [--workers N] [--seed S] [--storage memory|sqlite:PATH|postgres:URL] [--schema NAME] \
-                     [--region samara|yugra|tatarstan] [--today YYYY-MM-DD] [--batch N] [--passwords]";
+                     [--region samara|yugra|tatarstan] [--today YYYY-MM-DD] [--batch N] [--seats MIN-MAX] [--passwords]";
 
 struct Args {
     spec: Spec,
@@ -59,6 +60,7 @@ fn args() -> Result<Args, String> {
                 a.spec.today =
                     chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|e| format!("--today: {e}"))?;
             }
+            "--seats" => a.spec.seats = parse_seats(&value("--seats")?)?,
             "--batch" => a.spec.batch = value("--batch")?.parse().map_err(|e| format!("--batch: {e}"))?,
             "--passwords" => a.passwords = true,
             "-h" | "--help" => return Err(String::new()),
@@ -73,6 +75,17 @@ fn args() -> Result<Args, String> {
         return Err("--batch must be at least 1".into());
     }
     Ok(a)
+}
+
+/// `MIN-MAX`: the seats of each recruiting group.
+fn parse_seats(v: &str) -> Result<(u32, u32), String> {
+    let (low, high) = v.split_once('-').ok_or("--seats takes MIN-MAX")?;
+    let low: u32 = low.trim().parse().map_err(|e| format!("--seats: {e}"))?;
+    let high: u32 = high.trim().parse().map_err(|e| format!("--seats: {e}"))?;
+    if low == 0 || low > high || high > 100_000 {
+        return Err("--seats: need 1 <= MIN <= MAX <= 100000".into());
+    }
+    Ok((low, high))
 }
 
 #[tokio::main]

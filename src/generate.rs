@@ -17,8 +17,8 @@
 //!   second the ministry official;
 //! - providers: `clamp(N / 2500, 2, 1500)` licensed organisations (ДПО, universities, colleges;
 //!   one in seven private), each with 4–8 approved programs of 16–108 hours, a curator holding the
-//!   `provider` role, and two recruiting groups per program (8–25 seats: scarce), voucher- or
-//!   state-funded;
+//!   `provider` role, and two recruiting groups per program ([`Spec::seats`], 8–25 seats by
+//!   default: scarce), voucher- or state-funded;
 //! - schools (some with a structural subdivision), kindergartens, additional education and
 //!   colleges sized so the staff adds up to N; every organisation's first worker is its deputy
 //!   head holding `org_responsible`, its second its head;
@@ -70,13 +70,23 @@ pub struct Spec {
     pub today: NaiveDate,
     /// Changes per unit of work (at least 1).
     pub batch: usize,
+    /// The seats of each recruiting group, drawn from `seats.0..=seats.1` (default 8 to 25:
+    /// scarce; at most 100 000).
+    pub seats: (u32, u32),
 }
 
 impl Spec {
     /// `workers` workers from `seed`, in Samara, today [`Spec::default_today`], batches of
     /// [`DEFAULT_BATCH`].
     pub fn new(workers: usize, seed: u64) -> Spec {
-        Spec { workers, seed, region: Region::Samara, today: Spec::default_today(), batch: DEFAULT_BATCH }
+        Spec {
+            workers,
+            seed,
+            region: Region::Samara,
+            today: Spec::default_today(),
+            batch: DEFAULT_BATCH,
+            seats: (8, 25),
+        }
     }
 
     /// 3 March 2025, a Monday: the default "today".
@@ -87,6 +97,10 @@ impl Spec {
     fn check(&self) -> Result<()> {
         if !(MIN_WORKERS..=MAX_WORKERS).contains(&self.workers) {
             return Err(Error::InvalidInput(format!("workers must be {MIN_WORKERS} to {MAX_WORKERS}")));
+        }
+        let (low, high) = self.seats;
+        if low == 0 || low > high || high > 100_000 {
+            return Err(Error::InvalidInput("a recruiting group's seats must be 1 ≤ min ≤ max ≤ 100 000".into()));
         }
         if self.batch == 0 {
             return Err(Error::InvalidInput("the batch must hold at least one change".into()));
@@ -746,7 +760,7 @@ pub async fn generate(store: &dyn Store, spec: &Spec) -> Result<Generated> {
             for k in 0..2 {
                 let g = groups.len();
                 let begins = plus(today, 14 + pr.u64(..150));
-                let capacity = 8 + pr.u32(..18);
+                let capacity = spec.seats.0 + pr.u32(..=spec.seats.1 - spec.seats.0);
                 let funding = if vouchers.is_some() && k == 0 { Funding::Voucher } else { Funding::State };
                 let id = GroupId(uid(seed, K_GROUP, g as u64));
                 w.put(Change::PutGroup(Group {

@@ -27,7 +27,8 @@
 //! `--max-requests N` (no bound), `--workers N` (2 000), `--seed S` (1), `--mix
 //! enrol=45,voucher=20,transfer=10,report=25` (percentages of operations), `--kill-after S`
 //! (server only: SIGKILL the server after S seconds of load, restart it on the same database,
-//! go on until `--seconds`, then check). Exits 0 when every check passes, 1 on any invariant
+//! go on until `--seconds`, then check); `--seats MIN-MAX` (seats of each recruiting group,
+//! default 8-25: scarce; large groups make most enrolments succeed). Exits 0 when every check passes, 1 on any invariant
 //! violation, lost success, 5xx, transport or internal error, 2 on a bad flag.
 
 mod common;
@@ -55,7 +56,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 const USAGE: &str = "usage: load --target store:memory|store:sqlite:PATH|store:postgres:URL|server \
     [--server-bin PATH] [--storage sqlite:PATH|postgres:URL] [--url URL] [--schema NAME] [--clients N] \
     [--seconds S] [--max-requests N] [--workers N] [--seed S] [--mix enrol=45,voucher=20,transfer=10,report=25] \
-    [--kill-after S]";
+    [--kill-after S] [--seats MIN-MAX]";
 
 /// The relay's batch: at most one batch may be redelivered after a SIGKILL (delivered, not
 /// yet marked delivered when the process died).
@@ -84,6 +85,7 @@ struct Args {
     seed: u64,
     mix: [u32; 4],
     kill_after: Option<f64>,
+    seats: (u32, u32),
 }
 
 fn parse_mix(text: &str) -> Result<[u32; 4], String> {
@@ -106,6 +108,17 @@ fn parse_mix(text: &str) -> Result<[u32; 4], String> {
     Ok(mix)
 }
 
+/// `MIN-MAX`: the seats of each recruiting group.
+fn parse_seats(v: &str) -> Result<(u32, u32), String> {
+    let (low, high) = v.split_once('-').ok_or("--seats takes MIN-MAX")?;
+    let low: u32 = low.trim().parse().map_err(|e| format!("--seats: {e}"))?;
+    let high: u32 = high.trim().parse().map_err(|e| format!("--seats: {e}"))?;
+    if low == 0 || low > high || high > 100_000 {
+        return Err("--seats: need 1 <= MIN <= MAX <= 100000".into());
+    }
+    Ok((low, high))
+}
+
 fn args() -> Result<Args, String> {
     let mut a = Args {
         target: Target::Store("memory".into()),
@@ -120,6 +133,7 @@ fn args() -> Result<Args, String> {
         seed: 1,
         mix: [45, 20, 10, 25],
         kill_after: None,
+        seats: (8, 25),
     };
     let mut it = std::env::args().skip(1);
     let num = |name: &str, v: String| v.parse::<f64>().map_err(|e| format!("{name}: {e}"));
@@ -148,6 +162,7 @@ fn args() -> Result<Args, String> {
             "--workers" => a.workers = value("--workers")?.parse().map_err(|e| format!("--workers: {e}"))?,
             "--seed" => a.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--mix" => a.mix = parse_mix(&value("--mix")?)?,
+            "--seats" => a.seats = parse_seats(&value("--seats")?)?,
             "--kill-after" => a.kill_after = Some(num("--kill-after", value("--kill-after")?)?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown flag {other}")),
@@ -806,7 +821,7 @@ fn load_avg() -> String {
 }
 
 async fn run(a: Args) -> Result<bool, String> {
-    let spec = Spec::new(a.workers, a.seed);
+    let spec = Spec { seats: a.seats, ..Spec::new(a.workers, a.seed) };
     let policy = RegionPolicy::samara();
     let work_dir = std::env::temp_dir().join(format!("kadry-load-{}", std::process::id()));
     std::fs::create_dir_all(&work_dir).map_err(|e| e.to_string())?;
