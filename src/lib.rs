@@ -10,6 +10,8 @@
 //! - [`scenario`]: the conformance scenario runner (feature `scenario`, on by default).
 //! - [`export`]: CSV and XLSX writers for exports, the ФИС ФРДО upload table among them
 //!   (feature `export`, on by default).
+//! - [`generate`]: a deterministic synthetic region of any size, written into any store, and
+//!   the invariant checks the load test runs over it (feature `generate`, on by default).
 
 pub use kadry_adapters as adapters;
 pub use kadry_core as core;
@@ -28,6 +30,9 @@ pub mod import;
 
 #[cfg(feature = "export")]
 pub mod export;
+
+#[cfg(feature = "generate")]
+pub mod generate;
 
 /// The README's embedding example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]

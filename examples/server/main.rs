@@ -16,6 +16,10 @@
 //! demonstrations and end-to-end tests that must live through a group's dates.
 //! Logs go to stderr (`KADRY_LOG`, default `info`). Stdout gets the demo logins (on first
 //! start) and then the line `kadry listening on http://ADDR`.
+//! `--delivery-log PATH` (`KADRY_DELIVERY_LOG`): besides logging each notification the relay
+//! delivers, append one JSON line `{"id":…,"person":…,"kind":…}` per delivery to PATH (one
+//! `write` per line, in `O_APPEND` mode), so a test can count deliveries across restarts and
+//! kills (the load test's `--kill-after`, docs/load.md).
 
 mod api;
 mod auth;
@@ -29,7 +33,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use kadry::adapters::relay::Relay;
-use kadry::core::ports::{Clock, Store};
+use kadry::core::model::Notification;
+use kadry::core::ports::{Clock, Notifier, Store};
+use kadry::core::types::Email;
 use kadry::{LogNotifier, RandomIds, RegionPolicy, Service, ShiftedClock, SystemClock};
 use tokio::sync::watch;
 
@@ -43,6 +49,7 @@ struct Args {
     demo: bool,
     now: Option<String>,
     schema: Option<String>,
+    delivery_log: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
@@ -54,6 +61,7 @@ fn args() -> Result<Args, String> {
         demo: true,
         now: std::env::var("KADRY_NOW").ok(),
         schema: std::env::var("KADRY_SCHEMA").ok(),
+        delivery_log: std::env::var("KADRY_DELIVERY_LOG").ok(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,8 +73,9 @@ fn args() -> Result<Args, String> {
             "--no-demo" => a.demo = false,
             "--now" => a.now = Some(value("--now")?),
             "--schema" => a.schema = Some(value("--schema")?),
+            "--delivery-log" => a.delivery_log = Some(value("--delivery-log")?),
             "-h" | "--help" => {
-                return Err("usage: server [--bind ADDR] [--storage sqlite:PATH|postgres:URL] [--region samara|yugra|tatarstan] [--no-demo] [--now DATE|RFC3339] [--schema NAME]".into());
+                return Err("usage: server [--bind ADDR] [--storage sqlite:PATH|postgres:URL] [--region samara|yugra|tatarstan] [--no-demo] [--now DATE|RFC3339] [--schema NAME] [--delivery-log PATH]".into());
             }
             other => return Err(format!("unknown flag {other}")),
         }
@@ -139,7 +148,11 @@ async fn run() -> Result<(), String> {
         }
     }
     let (stop, stopped) = watch::channel(false);
-    let relay = Relay::new(service.clone(), Arc::new(LogNotifier)).spawn(stopped);
+    let notifier: Arc<dyn Notifier> = match &args.delivery_log {
+        None => Arc::new(LogNotifier),
+        Some(path) => Arc::new(DeliveryLog::open(path)?),
+    };
+    let relay = Relay::new(service.clone(), notifier).spawn(stopped);
     let state = AppState { service, auth };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await.map_err(|e| format!("bind {}: {e}", args.bind))?;
@@ -189,4 +202,31 @@ async fn shutdown() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `--delivery-log`: the log notifier, plus one JSON line per delivery appended to a file.
+struct DeliveryLog {
+    file: std::sync::Mutex<std::fs::File>,
+}
+
+impl DeliveryLog {
+    fn open(path: &str) -> Result<Self, String> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("--delivery-log {path}: {e}"))?;
+        Ok(DeliveryLog { file: std::sync::Mutex::new(file) })
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for DeliveryLog {
+    async fn deliver(&self, n: &Notification, email: &Email) -> kadry::Result<()> {
+        LogNotifier.deliver(n, email).await?;
+        let line = serde_json::json!({ "id": n.id, "person": n.person, "kind": n.kind.as_str() }).to_string() + "\n";
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        std::io::Write::write_all(&mut *file, line.as_bytes())
+            .map_err(|e| kadry::Error::Storage(format!("delivery log: {e}")))
+    }
 }
