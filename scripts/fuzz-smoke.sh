@@ -69,9 +69,16 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
   cp fuzz/corpus/"$t"/* "$work/$t/"
   status=0
+  # libFuzzer's progress goes to a log; the summary (or the crash) is shown below.
   cargo +nightly fuzz run "${build_flags[@]}" "$t" "$work/$t" -- \
-    -max_total_time="$seconds" -timeout="$timeout" -print_final_stats=1 || status=$?
-  [ "$status" -eq 0 ] || failed+=("$t (exit $status; the input is in fuzz/artifacts/$t/)")
+    -max_total_time="$seconds" -timeout="$timeout" -print_final_stats=1 -print_funcs=0 \
+    >"$work/$t.log" 2>&1 || status=$?
+  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::' "$work/$t.log" || true
+  if [ "$status" -ne 0 ]; then
+    grep -m1 -A12 'panicked at\|ERROR: libFuzzer' "$work/$t.log" || true
+    tail -n 25 "$work/$t.log"
+    failed+=("$t (exit $status; the input is in fuzz/artifacts/$t/)")
+  fi
 done
 
 if [ "${#failed[@]}" -gt 0 ]; then
