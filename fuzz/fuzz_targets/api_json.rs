@@ -23,6 +23,7 @@ mod server {
 // The server's modules name each other `crate::auth`, `crate::error`, …
 use server::{api, auth, demo, error, import, state};
 
+use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
@@ -146,9 +147,32 @@ struct App {
     tokens: Vec<String>,
 }
 
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| runtime().block_on(build()))
+/// Inputs served by one region before it is built afresh (`KADRY_FUZZ_INPUTS_PER_REGION`,
+/// default 50 000): what the inputs create stays in the in-memory database, which would
+/// otherwise grow past libFuzzer's memory limit in a long run.
+fn inputs_per_region() -> u32 {
+    static N: OnceLock<u32> = OnceLock::new();
+    *N.get_or_init(|| std::env::var("KADRY_FUZZ_INPUTS_PER_REGION").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000))
+}
+
+thread_local! {
+    static APP: RefCell<Option<(App, u32)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the current region, building one first if there is none or the current one has
+/// served [`inputs_per_region`] inputs.
+fn with_app<T>(f: impl FnOnce(&App) -> T) -> T {
+    APP.with_borrow_mut(|slot| {
+        if slot.as_ref().is_none_or(|(_, served)| *served >= inputs_per_region()) {
+            // The old region goes first, inside the runtime (its pool's connections close).
+            let old = slot.take();
+            runtime().block_on(async move { drop(old) });
+            *slot = Some((runtime().block_on(build()), 0));
+        }
+        let (app, served) = slot.as_mut().expect("a region");
+        *served += 1;
+        f(app)
+    })
 }
 
 async fn build() -> App {
@@ -198,25 +222,26 @@ fn fill(template: &str, a: u8, b: u8) -> String {
 
 fuzz_target!(|data: &[u8]| {
     let [endpoint, account, a, b, body @ ..] = data else { return };
-    let app = app();
     let (method, template) = ENDPOINTS[usize::from(*endpoint) % ENDPOINTS.len()];
     let mut uri = fill(template, *a, *b);
     let import = template.ends_with("/staff/import");
     if import {
         uri.push_str(if b & 1 == 1 { "?dry_run=true" } else { "?dry_run=false" });
     }
-    let token = &app.tokens[usize::from(*account) % app.tokens.len()];
-    let req = Request::builder()
-        .method(method)
-        .uri(&uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, if import { "text/csv" } else { "application/json" })
-        .body(Body::from(body.to_vec()))
-        .expect("a request");
-    let (status, bytes) = runtime().block_on(async {
-        let res = app.router.clone().oneshot(req).await.expect("infallible");
-        let status = res.status();
-        (status, to_bytes(res.into_body(), usize::MAX).await.expect("a body"))
+    let (status, bytes) = with_app(|app| {
+        let token = &app.tokens[usize::from(*account) % app.tokens.len()];
+        let req = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, if import { "text/csv" } else { "application/json" })
+            .body(Body::from(body.to_vec()))
+            .expect("a request");
+        runtime().block_on(async {
+            let res = app.router.clone().oneshot(req).await.expect("infallible");
+            let status = res.status();
+            (status, to_bytes(res.into_body(), usize::MAX).await.expect("a body"))
+        })
     });
     let text = String::from_utf8_lossy(&bytes);
     assert!(!status.is_server_error(), "{method} {uri}: {status} {text}");
