@@ -37,6 +37,10 @@ if [ -n "${KADRY_CARGO_FUZZ_TARGET_DIR:-}" ]; then
   build_flags+=(--target-dir "$KADRY_CARGO_FUZZ_TARGET_DIR")
 fi
 
+# api_json: one region for the whole smoke (60 s stay under 500 MB). A fresh region costs about a
+# second of CPU, which a loaded machine can stretch past the per-input timeout.
+export KADRY_FUZZ_INPUTS_PER_REGION=${KADRY_FUZZ_INPUTS_PER_REGION:-0}
+
 work=""
 verdict=""
 finish() {

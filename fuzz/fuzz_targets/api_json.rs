@@ -148,11 +148,17 @@ struct App {
 }
 
 /// Inputs served by one region before it is built afresh (`KADRY_FUZZ_INPUTS_PER_REGION`,
-/// default 50 000): what the inputs create stays in the in-memory database, which would
-/// otherwise grow past libFuzzer's memory limit in a long run.
+/// default 50 000; 0 keeps one region for the whole run): what the inputs create stays in the
+/// in-memory database, which would otherwise grow past libFuzzer's memory limit in a long run.
+/// A rebuild costs about a second of CPU (the demo's password hashing), counted against the
+/// input that triggers it.
 fn inputs_per_region() -> u32 {
     static N: OnceLock<u32> = OnceLock::new();
-    *N.get_or_init(|| std::env::var("KADRY_FUZZ_INPUTS_PER_REGION").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000))
+    *N.get_or_init(|| match std::env::var("KADRY_FUZZ_INPUTS_PER_REGION").ok().and_then(|v| v.parse().ok()) {
+        Some(0) => u32::MAX,
+        Some(n) => n,
+        None => 50_000,
+    })
 }
 
 thread_local! {
