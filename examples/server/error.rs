@@ -8,6 +8,7 @@
 //! | `not_found` | 404 |
 //! | rule refusals (`state.invalid`, `voucher.*`, `group.*`, …) | 409 |
 //! | `input.*` from the rules (fields that parse but are invalid) | 422 |
+//! | `auth.code_invalid` (a wrong, used or expired one-time code) | 422 |
 //! | `auth.rate_limited` | 429 |
 //! | `storage.conflict`, `storage.failed` | 503 (with `Retry-After`) |
 
