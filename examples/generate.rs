@@ -60,7 +60,7 @@ fn args() -> Result<Args, String> {
                 a.spec.today =
                     chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|e| format!("--today: {e}"))?;
             }
-            "--seats" => a.spec.seats = parse_seats(&value("--seats")?)?,
+            "--seats" => a.spec.seats = kadry::generate::Spec::parse_seats(&value("--seats")?)?,
             "--batch" => a.spec.batch = value("--batch")?.parse().map_err(|e| format!("--batch: {e}"))?,
             "--passwords" => a.passwords = true,
             "-h" | "--help" => return Err(String::new()),
@@ -75,17 +75,6 @@ fn args() -> Result<Args, String> {
         return Err("--batch must be at least 1".into());
     }
     Ok(a)
-}
-
-/// `MIN-MAX`: the seats of each recruiting group.
-fn parse_seats(v: &str) -> Result<(u32, u32), String> {
-    let (low, high) = v.split_once('-').ok_or("--seats takes MIN-MAX")?;
-    let low: u32 = low.trim().parse().map_err(|e| format!("--seats: {e}"))?;
-    let high: u32 = high.trim().parse().map_err(|e| format!("--seats: {e}"))?;
-    if low == 0 || low > high || high > 100_000 {
-        return Err("--seats: need 1 <= MIN <= MAX <= 100000".into());
-    }
-    Ok((low, high))
 }
 
 #[tokio::main]

@@ -94,6 +94,18 @@ impl Spec {
         NaiveDate::from_ymd_opt(2025, 3, 3).unwrap_or_default()
     }
 
+    /// Reads the seats of each recruiting group from `MIN-MAX` (the `--seats` flag of
+    /// `examples/generate` and `examples/load`).
+    pub fn parse_seats(v: &str) -> std::result::Result<(u32, u32), String> {
+        let (low, high) = v.split_once('-').ok_or("--seats takes MIN-MAX")?;
+        let low: u32 = low.trim().parse().map_err(|e| format!("--seats: {e}"))?;
+        let high: u32 = high.trim().parse().map_err(|e| format!("--seats: {e}"))?;
+        if low == 0 || low > high || high > 100_000 {
+            return Err("--seats: need 1 <= MIN <= MAX <= 100000".into());
+        }
+        Ok((low, high))
+    }
+
     fn check(&self) -> Result<()> {
         if !(MIN_WORKERS..=MAX_WORKERS).contains(&self.workers) {
             return Err(Error::InvalidInput(format!("workers must be {MIN_WORKERS} to {MAX_WORKERS}")));
@@ -1228,6 +1240,15 @@ mod tests {
             Snils::parse(&snils_of(i)).expect("a valid SNILS");
             let e = Email::parse(&email_of(7, i)).expect("a valid email");
             assert!(keys.insert(e.key().to_string()), "duplicate email {e:?}");
+        }
+    }
+
+    #[test]
+    fn seats_are_read_from_min_max_and_bad_ranges_refused() {
+        assert_eq!(Spec::parse_seats("8-25"), Ok((8, 25)));
+        assert_eq!(Spec::parse_seats(" 2000 - 2000 "), Ok((2000, 2000)));
+        for bad in ["", "8", "0-5", "9-8", "1-100001", "a-b", "-5"] {
+            assert!(Spec::parse_seats(bad).is_err(), "{bad:?} accepted");
         }
     }
 

@@ -108,17 +108,6 @@ fn parse_mix(text: &str) -> Result<[u32; 4], String> {
     Ok(mix)
 }
 
-/// `MIN-MAX`: the seats of each recruiting group.
-fn parse_seats(v: &str) -> Result<(u32, u32), String> {
-    let (low, high) = v.split_once('-').ok_or("--seats takes MIN-MAX")?;
-    let low: u32 = low.trim().parse().map_err(|e| format!("--seats: {e}"))?;
-    let high: u32 = high.trim().parse().map_err(|e| format!("--seats: {e}"))?;
-    if low == 0 || low > high || high > 100_000 {
-        return Err("--seats: need 1 <= MIN <= MAX <= 100000".into());
-    }
-    Ok((low, high))
-}
-
 fn args() -> Result<Args, String> {
     let mut a = Args {
         target: Target::Store("memory".into()),
@@ -162,7 +151,7 @@ fn args() -> Result<Args, String> {
             "--workers" => a.workers = value("--workers")?.parse().map_err(|e| format!("--workers: {e}"))?,
             "--seed" => a.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--mix" => a.mix = parse_mix(&value("--mix")?)?,
-            "--seats" => a.seats = parse_seats(&value("--seats")?)?,
+            "--seats" => a.seats = kadry::generate::Spec::parse_seats(&value("--seats")?)?,
             "--kill-after" => a.kill_after = Some(num("--kill-after", value("--kill-after")?)?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown flag {other}")),
