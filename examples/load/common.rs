@@ -75,29 +75,24 @@ const PUT: &str = "INSERT INTO kadry_example_credentials (person, hash, updated_
 pub async fn store_passwords(opened: &Opened, accounts: &[Account], password: &str) -> Result<usize, String> {
     let hash = Argon2::default().hash_password(password.as_bytes()).map_err(|e| e.to_string())?.to_string();
     let at = chrono::Utc::now().timestamp_micros();
+    // The same statements on either pool type, in one transaction.
+    macro_rules! put_all {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await.map_err(|e| e.to_string())?;
+            sqlx::query(CREATE).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+            for a in accounts {
+                let q = sqlx::query(PUT).bind(a.person.to_string()).bind(&hash).bind(at);
+                q.execute(&mut *tx).await.map_err(|e| e.to_string())?;
+            }
+            tx.commit().await.map_err(|e| e.to_string())?;
+            Ok(accounts.len())
+        }};
+    }
     match opened {
         Opened::Memory(_) => Ok(0),
-        Opened::Sqlite(s) => {
-            let mut tx = s.pool().begin().await.map_err(|e| e.to_string())?;
-            sqlx::query(CREATE).execute(&mut *tx).await.map_err(|e| e.to_string())?;
-            for a in accounts {
-                let q = sqlx::query(PUT).bind(a.person.to_string()).bind(&hash).bind(at);
-                q.execute(&mut *tx).await.map_err(|e| e.to_string())?;
-            }
-            tx.commit().await.map_err(|e| e.to_string())?;
-            Ok(accounts.len())
-        }
+        Opened::Sqlite(s) => put_all!(s.pool()),
         #[cfg(feature = "postgres")]
-        Opened::Postgres(s) => {
-            let mut tx = s.pool().begin().await.map_err(|e| e.to_string())?;
-            sqlx::query(CREATE).execute(&mut *tx).await.map_err(|e| e.to_string())?;
-            for a in accounts {
-                let q = sqlx::query(PUT).bind(a.person.to_string()).bind(&hash).bind(at);
-                q.execute(&mut *tx).await.map_err(|e| e.to_string())?;
-            }
-            tx.commit().await.map_err(|e| e.to_string())?;
-            Ok(accounts.len())
-        }
+        Opened::Postgres(s) => put_all!(s.pool()),
     }
 }
 
