@@ -84,6 +84,64 @@ fn map_err(e: sqlx::Error) -> Error {
     }
 }
 
+/// The facts insert of migration 0010 for the workers `$who` selects (`$who_e` is the same
+/// condition on `e.person`): one row per active employment, the organisation's territory and
+/// kind, the worker's profile columns, the last three passed trainings and whether the worker
+/// holds another active employment. A literal so that both dialects prepare the same text.
+macro_rules! facts_insert {
+    ($who:literal, $who_e:literal) => {
+        concat!(
+            "INSERT INTO kadry_staff_facts (employment, seq, person, org, territory, org_kind, position, pedagogical, \
+             category, parental_leave, subject, birth_year, education, experience_since, last_funding, d1, h1, d2, h2, \
+             d3, h3, more, shared) \
+             SELECT e.id, e.seq, e.person, e.org, o.territory, o.kind, e.position, e.pedagogical, e.category, \
+             e.parental_leave, p.subject, p.birth_year, p.education, p.experience_since, r.funding, r.d1, \
+             COALESCE(r.h1, 0), r.d2, COALESCE(r.h2, 0), r.d3, COALESCE(r.h3, 0), COALESCE(r.more, FALSE), \
+             (SELECT COUNT(*) FROM kadry_employments x WHERE x.person = e.person AND x.status = 'active') > 1 \
+             FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org JOIN kadry_persons p ON p.id = e.person \
+             LEFT JOIN (SELECT person, MAX(CASE WHEN n = 1 THEN completed_on END) AS d1, \
+             MAX(CASE WHEN n = 1 THEN hours END) AS h1, MAX(CASE WHEN n = 2 THEN completed_on END) AS d2, \
+             MAX(CASE WHEN n = 2 THEN hours END) AS h2, MAX(CASE WHEN n = 3 THEN completed_on END) AS d3, \
+             MAX(CASE WHEN n = 3 THEN hours END) AS h3, MAX(CASE WHEN n = 1 THEN funding END) AS funding, \
+             MAX(n) > 3 AS more \
+             FROM (SELECT person, completed_on, hours, funding, \
+             ROW_NUMBER() OVER (PARTITION BY person ORDER BY completed_on DESC, seq DESC) AS n \
+             FROM kadry_trainings WHERE passed AND ",
+            $who,
+            ") ranked WHERE n <= 4 GROUP BY person) r ON r.person = e.person \
+             WHERE e.status = 'active' AND ",
+            $who_e
+        )
+    };
+}
+
+/// Whose staff facts (migration 0010) a change moves.
+#[derive(Clone, Copy)]
+enum FactsOf {
+    /// One worker's: an employment, the person, a passed training.
+    Person,
+    /// Everyone employed by an organisation: its territory or kind.
+    Org,
+}
+
+/// R-R1: the two statements that rewrite the staff facts of the workers `of` selects (bound to
+/// `$1`): the rows go, and the insert of migration 0010 puts back what the tables now say, so
+/// the facts stay a function of the records and never drift.
+fn facts_refresh(of: FactsOf) -> [&'static str; 2] {
+    match of {
+        FactsOf::Person => {
+            ["DELETE FROM kadry_staff_facts WHERE person = $1", facts_insert!("person = $1", "e.person = $1")]
+        }
+        FactsOf::Org => [
+            "DELETE FROM kadry_staff_facts WHERE person IN (SELECT person FROM kadry_employments WHERE org = $1)",
+            facts_insert!(
+                "person IN (SELECT person FROM kadry_employments WHERE org = $1)",
+                "e.person IN (SELECT person FROM kadry_employments WHERE org = $1)"
+            ),
+        ],
+    }
+}
+
 /// The scope filter on `kadry_orgs o` for report rows, and its bound value.
 fn scope_filter(scope: Scope) -> (&'static str, Option<String>) {
     match scope {
@@ -93,72 +151,75 @@ fn scope_filter(scope: Scope) -> (&'static str, Option<String>) {
     }
 }
 
-/// R-R1: a report in any slice as one aggregate statement: the active employments of the
-/// scope with what the dimensions need, filtered, grouped and counted in the database. It must
-/// answer what [`kadry_core::report::aggregate`] computes from the same rows (the storage
-/// contract suite compares them). Only kadry's own fragments and computed dates and numbers
-/// are written into the text; every value a caller gave is bound. Returns the statement and
-/// its bound values in order.
+/// The scope filter on the staff facts `f` (migration 0010), and its bound value.
+fn facts_scope(scope: Scope) -> (&'static str, Option<String>) {
+    match scope {
+        Scope::Region => ("1 = 1", None),
+        Scope::Territory(t) => ("f.territory = $1", Some(t.to_string())),
+        Scope::Organisation(org) => ("f.org = $1", Some(org.to_string())),
+    }
+}
+
+/// R-R1: a report in any slice as one aggregate statement over the staff facts (migration
+/// 0010: one row per active employment), filtered, grouped and counted in the database. It
+/// must answer what [`kadry_core::report::aggregate`] computes from the same records (the
+/// storage contract suite compares them). Only kadry's own fragments and computed dates and
+/// numbers are written into the text; every value a caller gave is bound. Returns the
+/// statement and its bound values in order.
+///
+/// A worker counts once in a group, with their hours once, however many of their active
+/// employments fall into it. Rows of workers with one active employment (`NOT shared`, nearly
+/// all) are counted as they are, which lets the database aggregate by hash and in parallel;
+/// the rows of the others are first reduced to one per worker and group.
 pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) {
     use chrono::Datelike;
     use kadry_core::report::Dimension as D;
-    let used = |d: D| spec.group_by.contains(&d) || spec.filters.iter().any(|f| f.dimension == d);
-    let (scope, scope_value) = scope_filter(spec.scope);
+    let (scope, scope_value) = facts_scope(spec.scope);
     let mut binds: Vec<String> = scope_value.into_iter().collect();
     let today = spec.today.to_string();
     let cutoff = spec.cutoff.to_string();
     let year = spec.today.year();
     let mmdd = format!("{:02}-{:02}", spec.today.month(), spec.today.day());
-    let mut cols = String::new();
-    if used(D::Funding) {
-        cols.push_str(
-            ", (SELECT t.funding FROM kadry_trainings t WHERE t.person = e.person AND t.passed \
-             ORDER BY t.completed_on DESC, t.seq DESC LIMIT 1) AS last_funding",
-        );
-    }
-    if used(D::VoucherStatus) {
-        cols.push_str(&format!(
-            ", CASE WHEN EXISTS (SELECT 1 FROM kadry_vouchers v WHERE v.person = e.person AND v.status = 'requested') \
-             THEN 'requested' ELSE COALESCE((SELECT CASE WHEN EXISTS (SELECT 1 FROM kadry_enrollments n \
-             WHERE n.voucher = v.id AND n.status IN ('passed', 'failed')) THEN 'used' \
-             WHEN v.valid_until >= '{today}' THEN 'active' ELSE 'expired' END \
-             FROM kadry_vouchers v WHERE v.person = e.person AND v.status = 'issued' \
-             ORDER BY v.issued_on DESC, v.seq DESC LIMIT 1), 'none') END AS voucher_status"
-        ));
-    }
     let expr = |d: D| -> String {
         match d {
-            D::Territory => "territory".into(),
-            D::Organisation => "org".into(),
-            D::OrgKind => "COALESCE(org_kind, 'other')".into(),
-            D::Position => "position".into(),
-            D::Pedagogical => "CASE WHEN pedagogical THEN 'yes' ELSE 'no' END".into(),
-            D::Subject => "COALESCE(subject, 'none')".into(),
+            D::Territory => "f.territory".into(),
+            D::Organisation => "f.org".into(),
+            D::OrgKind => "COALESCE(f.org_kind, 'other')".into(),
+            D::Position => "f.position".into(),
+            D::Pedagogical => "CASE WHEN f.pedagogical THEN 'yes' ELSE 'no' END".into(),
+            D::Subject => "COALESCE(f.subject, 'none')".into(),
             D::AgeBand => format!(
-                "CASE WHEN birth_year IS NULL THEN 'unknown' WHEN {year} - birth_year < 30 THEN 'under_30' \
-                 WHEN {year} - birth_year < 40 THEN '30_39' WHEN {year} - birth_year < 50 THEN '40_49' \
-                 WHEN {year} - birth_year < 60 THEN '50_59' ELSE '60_plus' END"
+                "CASE WHEN f.birth_year IS NULL THEN 'unknown' WHEN {year} - f.birth_year < 30 THEN 'under_30' \
+                 WHEN {year} - f.birth_year < 40 THEN '30_39' WHEN {year} - f.birth_year < 50 THEN '40_49' \
+                 WHEN {year} - f.birth_year < 60 THEN '50_59' ELSE '60_plus' END"
             ),
-            D::EducationLevel => "COALESCE(education, 'unknown')".into(),
-            D::Category => "COALESCE(category, 'none')".into(),
+            D::EducationLevel => "COALESCE(f.education, 'unknown')".into(),
+            D::Category => "COALESCE(f.category, 'none')".into(),
             D::ExperienceBand => {
                 let y = format!(
-                    "({year} - CAST(substr(experience_since, 1, 4) AS INTEGER) \
-                     - CASE WHEN substr(experience_since, 6, 5) > '{mmdd}' THEN 1 ELSE 0 END)"
+                    "({year} - CAST(substr(f.experience_since, 1, 4) AS INTEGER) \
+                     - CASE WHEN substr(f.experience_since, 6, 5) > '{mmdd}' THEN 1 ELSE 0 END)"
                 );
                 format!(
-                    "CASE WHEN experience_since IS NULL THEN 'unknown' WHEN {y} < 3 THEN 'under_3' \
+                    "CASE WHEN f.experience_since IS NULL THEN 'unknown' WHEN {y} < 3 THEN 'under_3' \
                      WHEN {y} < 5 THEN '3_5' WHEN {y} < 10 THEN '5_10' WHEN {y} < 20 THEN '10_20' ELSE '20_plus' END"
                 )
             }
-            D::Funding => "CASE WHEN last_passed IS NULL THEN 'none' ELSE COALESCE(last_funding, 'other') END".into(),
-            D::TrainingStatus => format!(
-                "CASE WHEN last_passed IS NULL THEN 'never' WHEN last_passed >= '{cutoff}' THEN 'trained' ELSE 'overdue' END"
+            D::Funding => "CASE WHEN f.d1 IS NULL THEN 'none' ELSE COALESCE(f.last_funding, 'other') END".into(),
+            D::TrainingStatus => {
+                format!("CASE WHEN f.d1 IS NULL THEN 'never' WHEN f.d1 >= '{cutoff}' THEN 'trained' ELSE 'overdue' END")
+            }
+            D::VoucherStatus => format!(
+                "CASE WHEN EXISTS (SELECT 1 FROM kadry_vouchers v WHERE v.person = f.person AND v.status = 'requested') \
+                 THEN 'requested' ELSE COALESCE((SELECT CASE WHEN EXISTS (SELECT 1 FROM kadry_enrollments n \
+                 WHERE n.voucher = v.id AND n.status IN ('passed', 'failed')) THEN 'used' \
+                 WHEN v.valid_until >= '{today}' THEN 'active' ELSE 'expired' END \
+                 FROM kadry_vouchers v WHERE v.person = f.person AND v.status = 'issued' \
+                 ORDER BY v.issued_on DESC, v.seq DESC LIMIT 1), 'none') END"
             ),
-            D::VoucherStatus => "voucher_status".into(),
         }
     };
-    let mut wheres = Vec::new();
+    let mut wheres = vec![scope.to_string()];
     for f in &spec.filters {
         let mut marks = Vec::new();
         for v in &f.values {
@@ -167,40 +228,99 @@ pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) 
         }
         wheres.push(format!("{} IN ({})", expr(f.dimension), marks.join(", ")));
     }
-    let keys: Vec<String> = spec.group_by.iter().map(|d| expr(*d)).collect();
-    let select_keys: String = keys.iter().enumerate().map(|(i, k)| format!("{k} AS k{i}, ")).collect();
-    let group: String = if keys.is_empty() {
-        String::new()
-    } else {
-        let ks: Vec<String> = (0..keys.len()).map(|i| format!("k{i}")).collect();
-        format!(" GROUP BY {} ORDER BY {}", ks.join(", "), ks.join(", "))
+    // The hours within the cycle: the last three passed trainings are in the row; only a worker
+    // with an older one still within the cycle needs their records folded.
+    let within = |d: &str, h: &str| format!("CASE WHEN f.{d} >= '{cutoff}' THEN f.{h} ELSE 0 END");
+    let hours = format!(
+        "CASE WHEN f.more AND f.d3 >= '{cutoff}' THEN (SELECT COALESCE(SUM(t.hours), 0) FROM kadry_trainings t \
+         WHERE t.person = f.person AND t.passed AND t.completed_on >= '{cutoff}') ELSE {} + {} + {} END",
+        within("d1", "h1"),
+        within("d2", "h2"),
+        within("d3", "h3")
+    );
+    let ks: Vec<String> = (0..spec.group_by.len()).map(|i| format!("k{i}")).collect();
+    let select_keys: String =
+        spec.group_by.iter().enumerate().map(|(i, d)| format!("{} AS k{i}, ", expr(*d))).collect();
+    let keys_comma: String = ks.iter().map(|k| format!("{k}, ")).collect();
+    let by = |extra: &[&str]| -> String {
+        let all: Vec<&str> = ks.iter().map(String::as_str).chain(extra.iter().copied()).collect();
+        if all.is_empty() { String::new() } else { format!(" GROUP BY {}", all.join(", ")) }
     };
-    let filter = if wheres.is_empty() { String::new() } else { format!(" WHERE {}", wheres.join(" AND ")) };
-    // The person's record is joined only for the dimensions it holds: every employment has its
-    // person (a foreign key), so leaving the join out changes no row.
-    let person = if [D::Subject, D::AgeBand, D::EducationLevel, D::ExperienceBand].into_iter().any(used) {
-        ", p.subject AS subject, p.birth_year AS birth_year, p.education AS education, \
-         p.experience_since AS experience_since FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org \
-         JOIN kadry_persons p ON p.id = e.person"
-    } else {
-        " FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org"
+    let base = |shared: bool| {
+        format!(
+            "SELECT {select_keys}f.person AS person, {hours} AS hours FROM kadry_staff_facts f WHERE {} AND {}f.shared",
+            wheres.join(" AND "),
+            if shared { "" } else { "NOT " }
+        )
     };
-    // Each worker's last passed day is one row of the summary kept on write (migration 0009);
-    // the hours within the cycle fold only the cycle's passed trainings, read from an index
-    // alone (PostgreSQL picks (person, completed_on, hours) of migration 0007 for 1 M workers;
-    // 0009's (completed_on, person, hours) is there for a cycle that holds few of the records).
+    let order = if ks.is_empty() { String::new() } else { format!(" ORDER BY {}", ks.join(", ")) };
     let sql = format!(
-        "WITH tr AS (SELECT person, SUM(hours) AS hours FROM kadry_trainings \
-         WHERE passed AND completed_on >= '{cutoff}' GROUP BY person), \
-         base AS (SELECT e.person AS person, e.org AS org, o.territory AS territory, o.kind AS org_kind, \
-         e.position AS position, e.pedagogical AS pedagogical, e.category AS category, \
-         s.last_passed AS last_passed, COALESCE(tr.hours, 0) AS hours{cols}{person} \
-         LEFT JOIN kadry_training_summary s ON s.person = e.person \
-         LEFT JOIN tr ON tr.person = e.person WHERE e.status = 'active' AND {scope}) \
-         SELECT {select_keys}COUNT(DISTINCT person) AS workers, CAST(COALESCE(SUM(hours), 0) AS BIGINT) AS hours \
-         FROM base{filter}{group}"
+        "SELECT {keys_comma}CAST(COALESCE(SUM(w), 0) AS BIGINT) AS workers, CAST(COALESCE(SUM(h), 0) AS BIGINT) AS hours \
+         FROM (SELECT {keys_comma}COUNT(*) AS w, SUM(hours) AS h FROM ({sole}) a{by_keys} \
+         UNION ALL SELECT {keys_comma}COUNT(*) AS w, SUM(hours) AS h FROM \
+         (SELECT {keys_comma}person, MAX(hours) AS hours FROM ({shared}) b{by_person}) c{by_keys}) parts{by_keys}{order}",
+        sole = base(false),
+        shared = base(true),
+        by_keys = by(&[]),
+        by_person = by(&["person"]),
     );
     (sql, binds)
+}
+
+/// One row of [`eligible_sql`]: the employment's order, the worker, the organisation, its
+/// territory, the position and the last passed day.
+type EligibleRow = (i64, String, String, String, String, Option<String>);
+
+/// R-W3 stage 1, R-V11: the statement selecting from the staff facts the active pedagogical
+/// employments of `scope` whose worker is due in `year` (never trained, or last passed on or
+/// before [`kadry_core::planning::due_if_last_passed_by`]), leaving out those on parental leave
+/// unless the policy includes them; and the scope's bound value.
+fn eligible_sql(scope: Scope, policy: &kadry_core::policy::RegionPolicy, year: i32) -> (String, Option<String>) {
+    let (scope, value) = facts_scope(scope);
+    let by = kadry_core::planning::due_if_last_passed_by(policy, year);
+    let leave = if policy.eligibility_includes_parental_leave { "" } else { " AND NOT f.parental_leave" };
+    let sql = format!(
+        "SELECT f.seq, f.person, f.org, f.territory, f.position, f.d1 FROM kadry_staff_facts f \
+         WHERE {scope} AND f.pedagogical{leave} AND (f.d1 IS NULL OR f.d1 <= '{by}')"
+    );
+    (sql, value)
+}
+
+fn parse_id<T: From<uuid::Uuid>>(s: &str) -> Result<T> {
+    uuid::Uuid::parse_str(s).map(T::from).map_err(|e| Error::Storage(format!("a stored id does not parse: {e}")))
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate> {
+    s.parse().map_err(|e| Error::Storage(format!("a stored day does not parse: {e}")))
+}
+
+/// The workers of [`eligible_sql`]'s rows, as [`kadry_core::planning::eligible`] lists them:
+/// by worker, each once, at their first employment.
+fn eligible_of(
+    policy: &kadry_core::policy::RegionPolicy,
+    mut rows: Vec<EligibleRow>,
+) -> Result<Vec<kadry_core::planning::Eligible>> {
+    use kadry_core::planning::{EligibilityReason, Eligible};
+    rows.sort_unstable_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+    rows.dedup_by(|a, b| a.1 == b.1);
+    let mut out = rows
+        .into_iter()
+        .map(|(_, person, org, territory, position, last)| {
+            let last = last.as_deref().map(parse_day).transpose()?;
+            Ok(Eligible {
+                person: parse_id(&person)?,
+                org: parse_id(&org)?,
+                territory: parse_id(&territory)?,
+                position: decode(&serde_json::Value::String(position).to_string())?,
+                reason: if last.is_some() { EligibilityReason::CycleEnds } else { EligibilityReason::NeverTrained },
+                last_passed_on: last,
+                due_by: last.map(|d| kadry_core::policy::RegionPolicy::add_months(d, policy.training_cycle_months)),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Ids sort as their text does (lower-case hyphenated UUIDs); kept explicit all the same.
+    out.sort_by_key(|e| e.person);
+    Ok(out)
 }
 
 fn group_rows(
@@ -482,6 +602,14 @@ macro_rules! sql_tx {
                 let rows = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
                 rows.into_iter().map(|(k, d)| Ok((k, super::decode(&d)?))).collect()
             }
+
+            /// Rewrites the staff facts of the workers `of` selects by `key` (R-R1).
+            async fn refresh_facts(&mut self, of: super::FactsOf, key: String) -> Result<()> {
+                for sql in super::facts_refresh(of) {
+                    self.exec(sqlx::query(sql).bind(key.clone())).await?;
+                }
+                Ok(())
+            }
         }
 
         #[async_trait::async_trait]
@@ -715,6 +843,22 @@ macro_rules! sql_tx {
                     self.keyed(format!("SELECT id, doc FROM kadry_persons WHERE id IN ({current})"), value).await?;
                 Ok(super::group_rows(employments, persons, trainings, vouchers, enrollments))
             }
+            async fn eligible(
+                &mut self,
+                scope: Scope,
+                policy: &kadry_core::policy::RegionPolicy,
+                year: i32,
+            ) -> Result<Vec<kadry_core::planning::Eligible>> {
+                let (sql, value) = super::eligible_sql(scope, policy, year);
+                // Built only from kadry's own fragments and a computed date; values are bound.
+                let q = sqlx::query_as::<_, super::EligibleRow>(sqlx::AssertSqlSafe(sql));
+                let q = match value {
+                    Some(v) => q.bind(v),
+                    None => q,
+                };
+                let rows = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                super::eligible_of(policy, rows)
+            }
             async fn slice(
                 &mut self,
                 spec: &kadry_core::report::SliceSpec,
@@ -901,6 +1045,7 @@ macro_rules! sql_tx {
                             .bind(super::label(&o.kind)),
                         )
                         .await?;
+                        self.refresh_facts(super::FactsOf::Org, o.id.to_string()).await?;
                     }
                     Change::PutPerson(p) => {
                         let doc = super::encode(&p)?;
@@ -925,15 +1070,17 @@ macro_rules! sql_tx {
                             .bind(facts.pending_since.map(|d| d.to_string())),
                         )
                         .await?;
+                        self.refresh_facts(super::FactsOf::Person, p.id.to_string()).await?;
                     }
                     Change::PutEmployment(e) => {
                         let doc = super::encode(&e)?;
                         self.exec(
                             sqlx::query(
-                                "INSERT INTO kadry_employments (id, person, org, status, doc, position, pedagogical, category) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                                "INSERT INTO kadry_employments (id, person, org, status, doc, position, pedagogical, category, \
+                                 parental_leave) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                                  ON CONFLICT (id) DO UPDATE SET org = excluded.org, status = excluded.status, doc = excluded.doc, \
-                                 position = excluded.position, pedagogical = excluded.pedagogical, category = excluded.category",
+                                 position = excluded.position, pedagogical = excluded.pedagogical, category = excluded.category, \
+                                 parental_leave = excluded.parental_leave",
                             )
                             .bind(e.id.to_string())
                             .bind(e.person.to_string())
@@ -942,9 +1089,11 @@ macro_rules! sql_tx {
                             .bind(doc)
                             .bind(super::label(&e.position))
                             .bind(e.pedagogical)
-                            .bind(e.category.map(|c| super::label(&c))),
+                            .bind(e.category.map(|c| super::label(&c)))
+                            .bind(e.parental_leave),
                         )
                         .await?;
+                        self.refresh_facts(super::FactsOf::Person, e.person.to_string()).await?;
                     }
                     Change::PutGrant(g) => {
                         let doc = super::encode(&g)?;
@@ -1088,18 +1237,8 @@ macro_rules! sql_tx {
                         )
                         .await?;
                         if t.passed {
-                            // R-R1: the worker's last passed day, for reports (migration 0009).
-                            self.exec(
-                                sqlx::query(
-                                    "INSERT INTO kadry_training_summary (person, last_passed) VALUES ($1, $2) \
-                                     ON CONFLICT (person) DO UPDATE SET last_passed = CASE \
-                                     WHEN excluded.last_passed > kadry_training_summary.last_passed \
-                                     THEN excluded.last_passed ELSE kadry_training_summary.last_passed END",
-                                )
-                                .bind(t.person.to_string())
-                                .bind(t.completed_on.to_string()),
-                            )
-                            .await?;
+                            // R-R1: the worker's last trainings in the staff facts (migration 0010).
+                            self.refresh_facts(super::FactsOf::Person, t.person.to_string()).await?;
                         }
                     }
                     Change::PutPlan(p) => {

@@ -966,6 +966,144 @@ pub async fn check_slices(store: Arc<dyn Store>) {
     let _ = office;
 }
 
+/// R-R1, R-W3 stage 1: reports and the eligibility selection answer what the records say
+/// after every change that moves a worker's facts (the SQL stores keep them in a table of their
+/// own, migration 0010, and must never let it drift from the records):
+/// - a worker with two active workplaces in one group counts once, and so do their hours;
+/// - four passed trainings within the cycle all count, the oldest of them too (the SQL row holds
+///   three), and one before the cycle does not;
+/// - a dismissal, a parental leave, a profile and a category show at once;
+/// - an organisation moved to another territory takes its staff with it.
+///
+/// Every report is compared with [`kadry_core::report::aggregate`] over [`Tx::staff_rows`] and
+/// the eligibility with [`kadry_core::planning::eligible`], for several years and both parental
+/// leave policies, over the region and an organisation.
+pub async fn check_staff_facts(store: Arc<dyn Store>) {
+    use kadry_core::report::{Dimension as D, SliceSpec, aggregate};
+    let f = Fixture::build(store.clone(), 3, 6).await;
+    let w = f.workers.clone();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let record = |worker, completed_on, hours, n: u32| Command::RecordTraining {
+        worker,
+        source: TrainingSource::External,
+        program_title: format!("Программа № {n}"),
+        provider_name: "ФГАОУ ДПО «Академия Минпросвещения России»".into(),
+        hours,
+        started_on: None,
+        completed_on,
+        document: format!("772400 00{n:04}"),
+    };
+    // w0: five passed trainings, entered out of order: four within the cycle, one before it.
+    let trainings = [(day(2024, 1, 15), 36), (day(2016, 3, 1), 16), (day(2024, 11, 1), 72), (day(2022, 9, 1), 18)];
+    for (n, (on, hours)) in trainings.into_iter().chain([(day(2023, 3, 1), 24)]).enumerate() {
+        ok(&f.service, f.operator, record(w[0], on, hours, n as u32)).await;
+    }
+    // w1 (school 1): a second active workplace at school 2, same territory and position.
+    ok(&f.service, f.operator, record(w[1], day(2024, 5, 20), 36, 10)).await;
+    let second = Employment {
+        id: EmploymentId(uuid::Uuid::new_v4()),
+        person: w[1],
+        org: f.schools[2],
+        position: Position::Teacher,
+        pedagogical: true,
+        status: EmploymentStatus::Active,
+        since: day(2024, 9, 1),
+        until: None,
+        parental_leave: false,
+        category: None,
+    };
+    let mut tx = store.begin().await.expect("begin");
+    tx.apply(Change::PutEmployment(second)).await.expect("a second workplace");
+    tx.commit().await.expect("commit");
+    // w2 dismissed, w3 on parental leave with an old training, w4 with a profile and a category.
+    ok(&f.service, f.resp_of(2), Command::Dismiss { person: w[2] }).await;
+    ok(&f.service, f.operator, record(w[3], day(2021, 6, 1), 72, 11)).await;
+    ok(&f.service, f.resp_of(3), Command::SetParentalLeave { worker: w[3], on_leave: true }).await;
+    let profile = Command::SetProfile {
+        person: w[4],
+        birth_date: Some(day(1990, 4, 1)),
+        sex: Some(Sex::Female),
+        citizenship: Some("643".into()),
+        education: Some(EducationDoc {
+            level: EducationLevel::Higher,
+            surname: "Иванова".into(),
+            series: None,
+            number: "1234 567890".into(),
+            qualification: None,
+        }),
+        experience_since: Some(day(2015, 9, 1)),
+    };
+    ok(&f.service, f.operator, profile).await;
+    ok(&f.service, f.resp_of(4), Command::SetCategory { worker: w[4], category: Some(Category::First) }).await;
+    f.clock.set(noon(2025, 2, 3));
+    let today = day(2025, 2, 3);
+    let samara = RegionPolicy::samara();
+    let spec = |group_by: Vec<D>| SliceSpec::new(&samara, Scope::Region, group_by, Vec::new(), today).expect("spec");
+    let sorted = |mut v: Vec<kadry_core::report::SliceRow>| {
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    };
+    let mut leave = samara.clone();
+    leave.eligibility_includes_parental_leave = !samara.eligibility_includes_parental_leave;
+    let compare = |label: &'static str| {
+        let store = store.clone();
+        let (samara, leave) = (samara.clone(), leave.clone());
+        let school = f.schools[2];
+        let mut specs: Vec<SliceSpec> = D::ALL.iter().map(|d| spec(vec![*d])).collect();
+        specs.push(spec(Vec::new()));
+        specs.push(spec(vec![D::Territory, D::Position, D::TrainingStatus]));
+        specs.push(spec(vec![D::AgeBand, D::EducationLevel, D::ExperienceBand, D::Category]));
+        async move {
+            let mut r = store.read().await.expect("read");
+            let rows = r.staff_rows(Scope::Region).await.expect("rows");
+            for s in &specs {
+                let pushed = sorted(r.slice(s).await.unwrap_or_else(|e| panic!("{label} {:?}: {e}", s.group_by)));
+                assert_eq!(pushed, sorted(aggregate(&rows, s)), "{label}: {:?}", s.group_by);
+            }
+            for policy in [&samara, &leave] {
+                for scope in [Scope::Region, Scope::Organisation(school)] {
+                    let rows = r.staff_rows(scope).await.expect("rows");
+                    for year in 2024..=2028 {
+                        let selected = r.eligible(scope, policy, year).await.expect("eligible");
+                        let expected = kadry_core::planning::eligible(policy, &rows, year);
+                        assert_eq!(selected, expected, "{label}: {scope:?} {year}");
+                    }
+                }
+            }
+            sorted(r.slice(&spec(vec![D::Territory, D::Position, D::TrainingStatus])).await.expect("slice"))
+        }
+    };
+    let before = compare("before the move").await;
+    let teachers_trained: Vec<(u64, u64)> = before
+        .iter()
+        .filter(|x| x.key[1] == "teacher" && x.key[2] == "trained")
+        .map(|x| (x.workers, x.hours))
+        .collect();
+    // w0: 72 + 36 + 24 + 18 within the cycle (from 3 February 2022); w1: 36, once.
+    assert_eq!(teachers_trained, [(2, 186)], "w0's four trainings within the cycle and w1's, once");
+    // School 2 moves to a new territory with its teachers: w5 and w1 by the second workplace (w2
+    // was dismissed).
+    let t2 = TerritoryId(created(&f.service, f.operator, Command::RegisterTerritory { name: "Сызрань".into() }).await);
+    let mut r = store.read().await.expect("read");
+    let mut org = r.org(f.schools[2]).await.expect("org").expect("school 2");
+    drop(r);
+    org.territory = t2;
+    let mut tx = store.begin().await.expect("begin");
+    tx.apply(Change::PutOrg(org)).await.expect("move");
+    tx.commit().await.expect("commit");
+    let after = compare("after the move").await;
+    let moved: Vec<(String, u64, u64)> = after
+        .iter()
+        .filter(|x| x.key[0] == t2.to_string() && x.key[1] == "teacher")
+        .map(|x| (x.key[2].clone(), x.workers, x.hours))
+        .collect();
+    assert_eq!(
+        moved,
+        [("never".to_string(), 1, 0), ("trained".to_string(), 1, 36)],
+        "w5 and w1 (by the second workplace) in the new territory"
+    );
+}
+
 /// R-R1, R-G6: nobody sees a row outside their slice. Every role asks for a report over the
 /// region, a territory and organisations: inside its grant the slice holds exactly the staff of
 /// the scope and only its organisations; outside, the slice, the registry and the overdue list
@@ -1073,9 +1211,10 @@ pub async fn check_report_scopes(store: Arc<dyn Store>) {
 }
 
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 15] = [
+pub const CHECKS: [&str; 16] = [
     "report_scopes",
     "slices",
+    "staff_facts",
     "surveys",
     "planning_records",
     "parallel_commitments",
@@ -1222,6 +1361,7 @@ where
         match name {
             "prefetch" => check_prefetch(store).await,
             "slices" => check_slices(store).await,
+            "staff_facts" => check_staff_facts(store).await,
             "report_scopes" => check_report_scopes(store).await,
             "surveys" => check_surveys(store).await,
             "planning_records" => check_planning_records(store).await,

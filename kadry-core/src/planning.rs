@@ -284,6 +284,22 @@ pub fn eligible(policy: &RegionPolicy, rows: &[StaffRow], year: i32) -> Vec<Elig
     out
 }
 
+/// R-W3 stage 1, R-V11: the latest last passed day that still makes a worker due in `year`:
+/// [`eligible`] keeps a worker whose cycle ends by the year's end, and a cycle of
+/// `training_cycle_months` from a day ends by the end of `year` exactly when the day is on or
+/// before the last day of the month `training_cycle_months` before December of `year`. Stores
+/// select by it (`last_passed <= this`) instead of adding months to every worker's day.
+pub fn due_if_last_passed_by(policy: &RegionPolicy, year: i32) -> NaiveDate {
+    let month = i64::from(year) * 12 + 11 - i64::from(policy.training_cycle_months);
+    let (y, m) = (month.div_euclid(12), month.rem_euclid(12) + 1);
+    i32::try_from(y)
+        .ok()
+        .and_then(|y| NaiveDate::from_ymd_opt(y, u32::try_from(m).unwrap_or(1), 1))
+        .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(NaiveDate::MIN)
+}
+
 /// The state of a quota number (R-W3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -1338,6 +1354,28 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// R-W3 stage 1, R-V11: the day stores select by agrees with adding the cycle to every
+    /// last passed day, for every day of 2010–2031, cycles of 1 to 60 months and the edges
+    /// (months of 28–31 days, 29 February).
+    #[test]
+    fn r_w3_due_if_last_passed_by_agrees_with_adding_the_cycle() {
+        let mut policy = RegionPolicy::samara();
+        for months in [1, 11, 12, 13, 35, 36, 37, 60] {
+            policy.training_cycle_months = months;
+            for year in [2015, 2024, 2025, 2026, 2031] {
+                let by = due_if_last_passed_by(&policy, year);
+                let mut day = d(2010, 1, 1);
+                while day <= d(2031, 12, 31) {
+                    let due = RegionPolicy::add_months(day, months) <= year_end(year);
+                    assert_eq!(day <= by, due, "{months} months, {year}, last passed {day} (by {by})");
+                    day = day.succ_opt().unwrap();
+                }
+            }
+        }
+        policy.training_cycle_months = 36;
+        assert_eq!(due_if_last_passed_by(&policy, 2026), d(2023, 12, 31));
     }
 
     #[test]

@@ -333,6 +333,18 @@ pub trait Tx: Send {
         let rows = self.staff_rows(spec.scope).await?;
         Ok(crate::report::aggregate(&rows, spec))
     }
+    /// R-W3 stage 1, R-V11: the workers of `scope` due for planned training in `year`, as
+    /// [`crate::planning::eligible`] selects them from [`Tx::staff_rows`] (the default); SQL
+    /// stores select them from their staff facts and must answer the same.
+    async fn eligible(
+        &mut self,
+        scope: Scope,
+        policy: &crate::policy::RegionPolicy,
+        year: i32,
+    ) -> Result<Vec<crate::planning::Eligible>> {
+        let rows = self.staff_rows(scope).await?;
+        Ok(crate::planning::eligible(policy, &rows, year))
+    }
     /// A year's planning cycle.
     async fn cycle(&mut self, year: i32) -> Result<Option<crate::planning::Cycle>>;
     /// A quota number.

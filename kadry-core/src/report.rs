@@ -25,7 +25,7 @@
 //! | `training_status` | `trained` (passed within the cycle), `overdue`, `never` (R-V11) |
 //! | `voucher_status` | `requested` (an open application), else the last issued voucher: `used` (a course completed on it), `active` (valid), `expired`; else `none` |
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -450,21 +450,25 @@ pub fn position_key(p: Position) -> &'static str {
 
 /// R-R1: the slice computed from a store's rows: only active employments inside the scope
 /// the store was asked for, every filter applied, grouped and ordered by key.
+///
+/// A worker counts once in a group, and so do their hours, however many of their active
+/// employments fall into it.
 pub fn aggregate(rows: &[StaffRow], spec: &SliceSpec) -> Vec<SliceRow> {
-    let mut groups: BTreeMap<Vec<String>, (BTreeSet<crate::ids::PersonId>, u64)> = BTreeMap::new();
+    let mut groups: BTreeMap<Vec<String>, BTreeMap<crate::ids::PersonId, u64>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.employment.status == EmploymentStatus::Active) {
         if !spec.filters.iter().all(|f| f.values.contains(&key_of(f.dimension, row, spec))) {
             continue;
         }
         let key: Vec<String> = spec.group_by.iter().map(|d| key_of(*d, row, spec)).collect();
         let hours: u64 = row.passed.iter().filter(|t| t.completed_on >= spec.cutoff).map(|t| u64::from(t.hours)).sum();
-        let g = groups.entry(key).or_default();
-        g.0.insert(row.employment.person);
-        g.1 += hours;
+        groups.entry(key).or_default().insert(row.employment.person, hours);
     }
     if spec.group_by.is_empty() && groups.is_empty() {
         // One total row, as an aggregate over no rows answers.
         groups.insert(Vec::new(), Default::default());
     }
-    groups.into_iter().map(|(key, (persons, hours))| SliceRow { key, workers: persons.len() as u64, hours }).collect()
+    groups
+        .into_iter()
+        .map(|(key, persons)| SliceRow { key, workers: persons.len() as u64, hours: persons.values().sum() })
+        .collect()
 }

@@ -83,8 +83,7 @@ impl Service {
             }
             C::IssueQuotas { year } => {
                 Self::authorize(tx, actor, Action::IssueQuotas, &region).await?;
-                let rows = tx.staff_rows(Scope::Region).await?;
-                let eligible = pl::eligible(&self.policy, &rows, year);
+                let eligible = tx.eligible(Scope::Region, &self.policy, year).await?;
                 let existing = tx.quotas(year).await?;
                 let account = tx.funding(year).await?.into_iter().find(|a| a.source == Funding::State);
                 let cycle = tx.cycle(year).await?;
@@ -293,8 +292,7 @@ impl Service {
             }
             Query::Eligibility { year, scope } => {
                 let scope = self.report_scope(tx, actor, Action::Eligibility, scope).await?;
-                let rows = tx.staff_rows(scope).await?;
-                let workers = pl::eligible(&self.policy, &rows, year);
+                let workers = tx.eligible(scope, &self.policy, year).await?;
                 let never_trained = workers.iter().filter(|w| w.reason == pl::EligibilityReason::NeverTrained).count();
                 QueryResult::Eligibility(EligibilityView { count: workers.len(), never_trained, workers })
             }
