@@ -1,14 +1,18 @@
-//! Reports benchmark (R-R1, issue 6 item 9): a report in any slice grouped by territory ×
-//! position × training status over a region of 1 000 000 workers on PostgreSQL, beside the
-//! hand-written SQL a DBA would write for the same report, on the same database in the same run.
+//! Reports benchmark (R-R1, issue 6 item 9; R-W3 stage 1, issue 7): a report in any slice grouped
+//! by territory × position × training status, and the eligibility selection for the next year,
+//! over a region of 1 000 000 workers (or `KADRY_BENCH_WORKERS`, e.g. 2 700 000 for all of
+//! Russia) on PostgreSQL, each beside the hand-written SQL a DBA would write for it, on the same
+//! database in the same run.
 //!
 //! Set-up (outside the timed region): the bench uses its own database, `kadry_bench_reports`
-//! (created if absent), migrates it through `PgStore::open`, and bulk-loads a deterministic
-//! region with set-based SQL (`INSERT … SELECT … FROM generate_series`): 60 territories, 10 000
-//! organisations of six kinds, 1 000 000 persons with an active employment each (about 95 %
-//! pedagogical), 40 000 second workplaces, 25 000 dismissed and 2 000 pending employments, and
-//! about 3 000 000 training records over ten years (a fifth of them failures, an eighth entered
-//! from documents outside the region's funding). Every row's `doc` is the JSON kadry's own
+//! (`kadry_bench_reports_N` for another size; created if absent), migrates it through
+//! `PgStore::open`, and bulk-loads a deterministic region with set-based SQL (`INSERT … SELECT …
+//! FROM generate_series`). Per 1 000 000 workers: 60 territories, 10 000 organisations of six
+//! kinds, 1 000 000 persons with an active employment each (about 95 % pedagogical, 1 in 50 on
+//! parental leave), 40 000 second workplaces, 25 000 dismissed and 2 000 pending employments,
+//! and about 3 000 000 training records over ten years (a fifth of them failures, an eighth
+//! entered from documents outside the region's funding). The staff facts (migration 0010) are
+//! then built by `PgStore::rebuild_staff_facts`, as a host does after a bulk load. Every row's `doc` is the JSON kadry's own
 //! readers decode, consistent with the columns beside it; the set-up checks that on a sample
 //! (the documents decode, and for a few organisations `report::aggregate` over
 //! `Tx::staff_rows` equals `Tx::slice`). The load is skipped when the database already holds
@@ -16,13 +20,22 @@
 //! analysed. The load sets `session_replication_role = replica` to skip the per-row foreign-key
 //! triggers, so the URL's role must be a superuser (`postgres` on the development machine).
 //!
-//! Timed, in one criterion group: `kadry` opens a read transaction through the adapter and
-//! calls `Tx::slice`; `baseline` runs the hand-written statement ([`BASELINE_SQL`]) through
-//! sqlx on the same pool. Before timing, both must return the same rows (keys, workers, hours).
-//! Flat sampling, 10 samples, 3 s warm-up and 60 s of measurement: the timed part takes about
-//! 3½ minutes at 5–6 s a statement.
+//! Timed, in one criterion group, each in a read transaction of its own on the same pool:
+//! - `kadry slice`: `Tx::slice` through the adapter;
+//! - `baseline slice`: [`BASELINE_SQL`], the report by hand over the same staff facts;
+//! - `records slice`: [`RECORDS_SQL`], the report by hand over the records themselves
+//!   (employments, organisations, every passed training folded), as without the facts table;
+//! - `kadry eligibility`: `Tx::eligible` for the year after the report's, decoded into
+//!   `Eligible` values;
+//! - `baseline eligibility`: [`ELIGIBILITY_SQL`], the same selection by hand, fetched as rows.
 //!
-//! Run: `cargo bench --bench reports --features postgres`. PostgreSQL comes from
+//! Before timing, the three slices must return the same rows (keys, workers, hours), which also
+//! checks the facts against the records, and the two selections the same workers.
+//! Flat sampling, 10 samples, 3 s warm-up and 20 s of measurement each (criterion stretches it
+//! when a statement is slower).
+//!
+//! Run: `cargo bench --bench reports --features postgres` (add `KADRY_BENCH_WORKERS=2700000` for
+//! the national size; its load takes about 20 minutes once). PostgreSQL comes from
 //! `KADRY_BENCH_DATABASE_URL`, else `KADRY_TEST_DATABASE_URL`, else
 //! `postgres://postgres@127.0.0.1:5432/postgres`; only the database named in the URL is used to
 //! create `kadry_bench_reports`, which is kept between runs.
@@ -36,17 +49,26 @@ use kadry::RegionPolicy;
 use kadry::adapters::PgStore;
 use kadry::core::ids::OrgId;
 use kadry::core::model::Scope;
+use kadry::core::planning::{Eligible, due_if_last_passed_by, eligible};
 use kadry::core::ports::Store;
 use kadry::core::report::{Dimension, SliceRow, SliceSpec, aggregate};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::runtime::Runtime;
 
-/// The bench's own database.
-const DATABASE: &str = "kadry_bench_reports";
-/// Persons, each with one active employment.
-const WORKERS: i64 = 1_000_000;
+/// Persons, each with one active employment: `KADRY_BENCH_WORKERS`, else 1 000 000.
+fn workers() -> i64 {
+    std::env::var("KADRY_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 10_000).unwrap_or(1_000_000)
+}
+
+/// The bench's own database for a size.
+fn database(workers: i64) -> String {
+    if workers == 1_000_000 { "kadry_bench_reports".into() } else { format!("kadry_bench_reports_{workers}") }
+}
+
 /// What the generator wrote; a database holding another marker (or none) is reloaded.
-const MARKER: &str = "reports v2: 60 territories, 10000 orgs, 1000000 workers, summary";
+fn marker(workers: i64) -> String {
+    format!("reports v3: {workers} workers, staff facts")
+}
 
 fn database_url() -> String {
     std::env::var("KADRY_BENCH_DATABASE_URL")
@@ -59,6 +81,9 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 9, 1).expect("a date")
 }
 
+/// The year the eligibility selection is for: the one after the report's day.
+const YEAR: i32 = 2027;
+
 /// The report: the whole region by territory × position × training status.
 fn spec(scope: Scope) -> SliceSpec {
     let group_by = vec![Dimension::Territory, Dimension::Position, Dimension::TrainingStatus];
@@ -69,11 +94,12 @@ fn spec(scope: Scope) -> SliceSpec {
 // The generated region
 // ---------------------------------------------------------------------------------------------
 
-/// Ids are UUIDs with a prefix per entity and the row's number in the last group.
-const LOAD: [&str; 9] = [
+/// Ids are UUIDs with a prefix per entity and the row's number in the last group. Sizes are
+/// written for 1 000 000 workers and scaled by [`load_sql`].
+const LOAD: [&str; 8] = [
     "CREATE TABLE IF NOT EXISTS bench_reports_marker (marker TEXT PRIMARY KEY)",
     "TRUNCATE kadry_territories, kadry_orgs, kadry_persons, kadry_employments, kadry_trainings, \
-     kadry_training_summary, bench_reports_marker CASCADE",
+     kadry_staff_facts, bench_reports_marker CASCADE",
     // 60 territories.
     "INSERT INTO kadry_territories (id, doc)
      SELECT t, jsonb_build_object('id', t, 'name', 'Муниципальный район № ' || i)::text
@@ -114,11 +140,12 @@ const LOAD: [&str; 9] = [
            FROM generate_series(1, 1000000) i) s",
     // Employments: every person's main workplace (100 per organisation), a second workplace for
     // one in 25, an earlier dismissed one for one in 40, a pending claim for one in 500.
-    "INSERT INTO kadry_employments (id, person, org, status, doc, position, pedagogical, category)
-     SELECT e, p, o, status, jsonb_build_object('id', e, 'person', p, 'org', o, 'position', position,
+    "INSERT INTO kadry_employments (id, person, org, status, doc, position, pedagogical, category, parental_leave)
+     SELECT e, p, o, status, (jsonb_build_object('id', e, 'person', p, 'org', o, 'position', position,
             'pedagogical', position <> 'other', 'status', status, 'since', since, 'until', until,
-            'category', category)::text, position, position <> 'other', category
-     FROM (SELECT i, status, since, until, category,
+            'category', category) || CASE WHEN leave THEN '{\"parental_leave\": true}'::jsonb ELSE '{}'::jsonb END)::text,
+            position, position <> 'other', category, leave
+     FROM (SELECT i, status, since, until, category, kind = 'main' AND i % 50 = 7 AS leave,
                   prefix || lpad(to_hex(i), 12, '0') AS e,
                   '30000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0') AS p,
                   '20000000-0000-4000-8000-' || lpad(to_hex(j), 12, '0') AS o,
@@ -176,55 +203,88 @@ const LOAD: [&str; 9] = [
                                     (i * 2654435761) % 4294967296 AS h
                              FROM generate_series(1::bigint, 1000000) i) x
                        CROSS JOIN LATERAL generate_series(1, (h % 7)::int) j) y) z) w",
-    // Each worker's last passed day, as `Change::AddTraining` keeps it (migration 0009).
-    "INSERT INTO kadry_training_summary (person, last_passed)
-     SELECT person, MAX(completed_on) FROM kadry_trainings WHERE passed GROUP BY person",
     "INSERT INTO bench_reports_marker (marker) VALUES ($1)",
 ];
 
+/// [`LOAD`] for `workers`: persons and their rows scale, with 100 workers an organisation and
+/// 60 territories a million.
+fn load_sql(workers: i64) -> Vec<String> {
+    let orgs = workers / 100;
+    let territories = (workers * 60 / 1_000_000).max(60);
+    LOAD.iter()
+        .map(|sql| {
+            // Only the series' bounds: the ids' prefixes hold the same digits.
+            sql.replace(", 1000000)", &format!(", {workers})"))
+                .replace(", 1000000,", &format!(", {workers},"))
+                .replace("% 10000", &format!("% {orgs}"))
+                .replace("/ 10000", &format!("/ {orgs}"))
+                .replace("generate_series(1, 10000)", &format!("generate_series(1, {orgs})"))
+                .replace("% 60", &format!("% {territories}"))
+                .replace("generate_series(1, 60)", &format!("generate_series(1, {territories})"))
+        })
+        .collect()
+}
+
 /// Creates the bench's database if absent and opens kadry's store on it (which migrates).
-async fn open_store(url: &str) -> PgStore {
+async fn open_store(url: &str, workers: i64) -> PgStore {
+    let database = database(workers);
     let admin_options = PgConnectOptions::from_str(url).expect("database url");
     let admin = PgPoolOptions::new().max_connections(1).connect_with(admin_options.clone()).await.expect("postgres");
     let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(DATABASE)
+        .bind(&database)
         .fetch_optional(&admin)
         .await
         .expect("pg_database");
     if exists.is_none() {
-        sqlx::raw_sql("CREATE DATABASE kadry_bench_reports").execute(&admin).await.expect("create the bench database");
+        // The name is the bench's own (letters, digits and `_`).
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+            .execute(&admin)
+            .await
+            .expect("create the bench database");
     }
     admin.close().await;
     // Two connections: one for the timed statements, one spare.
-    PgStore::connect_with(admin_options.database(DATABASE), 2).await.expect("kadry's store")
+    PgStore::connect_with(admin_options.database(&database), 2).await.expect("kadry's store")
 }
 
-/// Loads the region unless the marker says it is there; then vacuums and analyses.
-async fn load(pool: &PgPool) {
+/// Loads the region unless the marker says it is there, builds the staff facts, then vacuums
+/// and analyses.
+async fn load(store: &PgStore, workers: i64) {
+    let pool = store.pool();
+    let marker = marker(workers);
     let have: Option<(String,)> =
         sqlx::query_as("SELECT marker FROM bench_reports_marker").fetch_optional(pool).await.unwrap_or(None);
-    if have.as_ref().is_some_and(|(m,)| m == MARKER) {
-        eprintln!("reports: the region is loaded already ({MARKER})");
+    if have.as_ref().is_some_and(|(m,)| *m == marker) {
+        eprintln!("reports: the region is loaded already ({marker})");
         return;
     }
-    eprintln!("reports: loading {WORKERS} workers (a few minutes) …");
+    eprintln!("reports: loading {workers} workers (a few minutes a million) …");
     let start = Instant::now();
     let mut tx = pool.begin().await.expect("begin");
     // The rows are valid by construction: skip the per-row foreign-key triggers of the load.
     sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.expect("replica role");
     sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await.expect("work_mem");
-    for (i, sql) in LOAD.iter().enumerate() {
+    for (i, sql) in load_sql(workers).into_iter().enumerate() {
         let step = Instant::now();
-        let q = sqlx::query(*sql);
-        let q = if sql.contains("$1") { q.bind(MARKER) } else { q };
+        let bind = sql.contains("$1");
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let q = if bind { q.bind(marker.clone()) } else { q };
         let r = q.execute(&mut *tx).await.unwrap_or_else(|e| panic!("load step {i}: {e}"));
         eprintln!("reports:   step {i}: {} rows in {:.1} s", r.rows_affected(), step.elapsed().as_secs_f64());
     }
     tx.commit().await.expect("commit the load");
     let step = Instant::now();
+    // Statistics first: the facts' statement is planned from them.
+    sqlx::raw_sql("ANALYZE kadry_orgs, kadry_persons, kadry_employments, kadry_trainings")
+        .execute(pool)
+        .await
+        .expect("analyse");
+    let facts = store.rebuild_staff_facts().await.expect("the staff facts");
+    eprintln!("reports:   staff facts: {facts} rows in {:.1} s", step.elapsed().as_secs_f64());
+    let step = Instant::now();
     sqlx::raw_sql(
         "VACUUM ANALYZE kadry_territories, kadry_orgs, kadry_persons, kadry_employments, kadry_trainings, \
-         kadry_training_summary, kadry_vouchers, kadry_enrollments",
+         kadry_staff_facts, kadry_vouchers, kadry_enrollments",
     )
     .execute(pool)
     .await
@@ -237,26 +297,58 @@ async fn load(pool: &PgPool) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The two contenders
+// The contenders
 // ---------------------------------------------------------------------------------------------
 
-/// The report as a DBA would write it by hand on the same schema: each worker's last passed
-/// day from the summary kept on write (migration 0009) and the hours within the cycle, joined to
-/// the active employments and their organisations, grouped. `$1` is the cycle's first day
-/// (R-V11).
+/// The report as a DBA would write it by hand over the staff facts (migration 0010): each
+/// worker's training status from their last passed day and their hours within the cycle from
+/// the three trainings kept in the row (folding the records only for a worker with more),
+/// reduced to one row per worker and group, then counted. `$1` is the cycle's first day (R-V11).
 const BASELINE_SQL: &str = "\
-WITH hours AS (
-    SELECT person, SUM(hours) AS hours FROM kadry_trainings WHERE passed AND completed_on >= $1 GROUP BY person)
-SELECT o.territory, e.position,
-       CASE WHEN s.last_passed IS NULL THEN 'never' WHEN s.last_passed >= $1 THEN 'trained' ELSE 'overdue' END,
-       COUNT(DISTINCT e.person), CAST(COALESCE(SUM(h.hours), 0) AS BIGINT)
-FROM kadry_employments e
-JOIN kadry_orgs o ON o.id = e.org
-LEFT JOIN kadry_training_summary s ON s.person = e.person
-LEFT JOIN hours h ON h.person = e.person
-WHERE e.status = 'active'
+SELECT territory, position, status, COUNT(*), CAST(SUM(hours) AS BIGINT)
+FROM (SELECT f.territory, f.position,
+             CASE WHEN f.d1 IS NULL THEN 'never' WHEN f.d1 >= $1 THEN 'trained' ELSE 'overdue' END AS status,
+             f.person,
+             MAX(CASE WHEN f.more AND f.d3 >= $1
+                      THEN (SELECT SUM(t.hours) FROM kadry_trainings t
+                            WHERE t.person = f.person AND t.passed AND t.completed_on >= $1)
+                      ELSE CASE WHEN f.d1 >= $1 THEN f.h1 ELSE 0 END + CASE WHEN f.d2 >= $1 THEN f.h2 ELSE 0 END
+                           + CASE WHEN f.d3 >= $1 THEN f.h3 ELSE 0 END END) AS hours
+      FROM kadry_staff_facts f
+      GROUP BY 1, 2, 3, 4) w
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3";
+
+/// The report by hand over the records, as without the staff facts: the active employments and
+/// their organisations, each worker's passed trainings folded into the last day and the hours
+/// within the cycle, reduced to one row per worker and group, then counted. `$1` is the cycle's
+/// first day.
+const RECORDS_SQL: &str = "\
+WITH passed AS (
+    SELECT person, MAX(completed_on) AS last_passed,
+           SUM(CASE WHEN completed_on >= $1 THEN hours ELSE 0 END) AS hours
+    FROM kadry_trainings WHERE passed GROUP BY person)
+SELECT territory, position, status, COUNT(*), CAST(SUM(hours) AS BIGINT)
+FROM (SELECT o.territory, e.position,
+             CASE WHEN p.last_passed IS NULL THEN 'never' WHEN p.last_passed >= $1 THEN 'trained' ELSE 'overdue' END
+                 AS status,
+             e.person, MAX(COALESCE(p.hours, 0)) AS hours
+      FROM kadry_employments e
+      JOIN kadry_orgs o ON o.id = e.org
+      LEFT JOIN passed p ON p.person = e.person
+      WHERE e.status = 'active'
+      GROUP BY 1, 2, 3, 4) w
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3";
+
+/// The eligibility selection by hand over the staff facts (R-W3 stage 1, R-V11): the active
+/// pedagogical workers not on parental leave, never trained or last trained on or before `$1`
+/// (the last day whose cycle ends within the year), once each at their first employment.
+const ELIGIBILITY_SQL: &str = "\
+SELECT DISTINCT ON (person) person, org, territory, position, d1
+FROM kadry_staff_facts
+WHERE pedagogical AND NOT parental_leave AND (d1 IS NULL OR d1 <= $1)
+ORDER BY person, seq";
 
 async fn kadry_slice(store: &PgStore, spec: &SliceSpec) -> Vec<SliceRow> {
     let mut tx = store.read().await.expect("a read transaction");
@@ -265,29 +357,53 @@ async fn kadry_slice(store: &PgStore, spec: &SliceSpec) -> Vec<SliceRow> {
     rows
 }
 
-/// The baseline with the same session setting kadry gives its reports (JIT off, see
-/// docs/performance.md), in a transaction of its own.
-async fn baseline_slice(pool: &PgPool, spec: &SliceSpec) -> Vec<SliceRow> {
+/// The session settings kadry gives its reports on PostgreSQL (`PgStore`'s `slice_setup`; see
+/// docs/performance.md), given to the hand-written statements too.
+const REPORT_SETTINGS: &str = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.001";
+
+/// A hand-written report with the settings kadry gives its reports, in a transaction of its own.
+async fn baseline_slice(pool: &PgPool, sql: &'static str, spec: &SliceSpec) -> Vec<SliceRow> {
     let mut tx = pool.begin().await.expect("begin");
-    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await.expect("jit off");
+    sqlx::raw_sql(REPORT_SETTINGS).execute(&mut *tx).await.expect("the report settings");
     let rows: Vec<(String, String, String, i64, i64)> =
-        sqlx::query_as(BASELINE_SQL).bind(spec.cutoff.to_string()).fetch_all(&mut *tx).await.expect("the baseline");
+        sqlx::query_as(sql).bind(spec.cutoff.to_string()).fetch_all(&mut *tx).await.expect("the baseline");
     tx.commit().await.expect("end the transaction");
     rows.into_iter()
         .map(|(t, p, s, w, h)| SliceRow { key: vec![t, p, s], workers: w as u64, hours: h as u64 })
         .collect()
 }
 
-/// Both answer the same rows, every training status is well populated, and the documents are
-/// what kadry reads: for a few organisations, the in-memory aggregate over `staff_rows` (which
-/// decodes every document) equals the pushed-down slice (which reads the columns).
-async fn check(store: &PgStore, spec: &SliceSpec) {
+async fn kadry_eligible(store: &PgStore, scope: Scope) -> Vec<Eligible> {
+    let mut tx = store.read().await.expect("a read transaction");
+    let rows = tx.eligible(scope, &RegionPolicy::samara(), YEAR).await.expect("kadry's selection");
+    tx.commit().await.expect("end the transaction");
+    rows
+}
+
+type EligibleRow = (String, String, String, String, Option<String>);
+
+async fn baseline_eligible(pool: &PgPool) -> Vec<EligibleRow> {
+    let by = due_if_last_passed_by(&RegionPolicy::samara(), YEAR).to_string();
+    let mut tx = pool.begin().await.expect("begin");
+    let rows = sqlx::query_as(ELIGIBILITY_SQL).bind(by).fetch_all(&mut *tx).await.expect("the baseline");
+    tx.commit().await.expect("end the transaction");
+    rows
+}
+
+/// The three reports answer the same rows (so the facts agree with the records), every
+/// training status is well populated, the two selections name the same workers, and the
+/// documents are what kadry reads: for a few organisations, the in-memory aggregate over
+/// `staff_rows` (which decodes every document) equals the pushed-down slice, and the selection
+/// equals `planning::eligible` over the same rows.
+async fn check(store: &PgStore, spec: &SliceSpec, workers: i64) {
     let mut ours = kadry_slice(store, spec).await;
-    let mut theirs = baseline_slice(store.pool(), spec).await;
     ours.sort_by(|a, b| a.key.cmp(&b.key));
-    theirs.sort_by(|a, b| a.key.cmp(&b.key));
-    assert_eq!(ours.len(), theirs.len(), "kadry and the baseline disagree on the groups");
-    assert_eq!(ours, theirs, "kadry and the baseline disagree");
+    for (name, sql) in [("baseline", BASELINE_SQL), ("records", RECORDS_SQL)] {
+        let mut theirs = baseline_slice(store.pool(), sql, spec).await;
+        theirs.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(ours.len(), theirs.len(), "kadry and the {name} statement disagree on the groups");
+        assert_eq!(ours, theirs, "kadry and the {name} statement disagree");
+    }
     let total = |status: &str| ours.iter().filter(|r| r.key[2] == status).map(|r| r.workers).sum::<u64>();
     let (trained, overdue, never) = (total("trained"), total("overdue"), total("never"));
     eprintln!(
@@ -299,25 +415,27 @@ async fn check(store: &PgStore, spec: &SliceSpec) {
     for (status, n) in [("trained", trained), ("overdue", overdue), ("never", never)] {
         assert!(n > 50_000, "too few workers {status}: {n}");
     }
-    // The summary holds exactly each worker's last passed day as the records fold to it.
-    let (differ,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM (SELECT person, MAX(completed_on) AS last_passed FROM kadry_trainings \
-         WHERE passed GROUP BY person) f FULL JOIN kadry_training_summary s ON s.person = f.person \
-         WHERE s.last_passed IS DISTINCT FROM f.last_passed",
-    )
-    .fetch_one(store.pool())
-    .await
-    .expect("compare the summary with the records");
-    assert_eq!(differ, 0, "the summary disagrees with the records for {differ} workers");
+    let selected = kadry_eligible(store, Scope::Region).await;
+    let by_hand = baseline_eligible(store.pool()).await;
+    assert_eq!(selected.len(), by_hand.len(), "kadry and the baseline select different numbers of workers");
+    assert!(
+        selected.iter().zip(&by_hand).all(|(a, b)| a.person.to_string() == b.0 && a.org.to_string() == b.1),
+        "kadry and the baseline select different workers"
+    );
+    eprintln!("reports: {} workers due in {YEAR}", selected.len());
     let mut tx = store.read().await.expect("a read transaction");
-    assert_eq!(tx.territories().await.expect("territories").len(), 60);
-    assert_eq!(tx.orgs().await.expect("organisations").len(), 10_000);
+    let territories = (workers * 60 / 1_000_000).max(60);
+    assert_eq!(tx.territories().await.expect("territories").len() as i64, territories);
+    assert_eq!(tx.orgs().await.expect("organisations").len() as i64, workers / 100);
     for j in [1_u32, 12, 19, 59, 4_321, 9_999] {
         let org = OrgId(uuid::Uuid::parse_str(&format!("20000000-0000-4000-8000-{j:012x}")).expect("an id"));
         let spec = SliceSpec { scope: Scope::Organisation(org), ..spec.clone() };
         let rows = tx.staff_rows(spec.scope).await.expect("staff rows decode");
         assert!(rows.len() >= 100, "organisation {j}: {} rows", rows.len());
         assert_eq!(aggregate(&rows, &spec), tx.slice(&spec).await.expect("slice"), "organisation {j}");
+        let policy = RegionPolicy::samara();
+        let due = tx.eligible(spec.scope, &policy, YEAR).await.expect("eligible");
+        assert_eq!(due, eligible(&policy, &rows, YEAR), "organisation {j}: the selection");
         let p = rows[0].employment.person;
         tx.person(p).await.expect("a person decodes").expect("a person");
         tx.trainings(p).await.expect("trainings decode");
@@ -332,22 +450,33 @@ async fn check(store: &PgStore, spec: &SliceSpec) {
 fn reports(c: &mut Criterion) {
     let rt: Runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let url = database_url();
+    let workers = workers();
     let spec = spec(Scope::Region);
     let store = rt.block_on(async {
-        let store = open_store(&url).await;
-        load(store.pool()).await;
-        check(&store, &spec).await;
+        let store = open_store(&url, workers).await;
+        load(&store, workers).await;
+        check(&store, &spec, workers).await;
         store
     });
     let pool = store.pool().clone();
+    let size = if workers % 1_000_000 == 0 { format!("{}M", workers / 1_000_000) } else { format!("{workers}") };
     let mut group = c.benchmark_group("reports/postgres");
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
-    group.warm_up_time(Duration::from_secs(3)).measurement_time(Duration::from_secs(60));
-    group.bench_function("kadry territory×position×training_status 1M", |b| {
+    group.warm_up_time(Duration::from_secs(3)).measurement_time(Duration::from_secs(20));
+    group.bench_function(format!("kadry slice territory×position×training_status {size}"), |b| {
         b.iter(|| rt.block_on(kadry_slice(&store, &spec)));
     });
-    group.bench_function("baseline territory×position×training_status 1M", |b| {
-        b.iter(|| rt.block_on(baseline_slice(&pool, &spec)));
+    group.bench_function(format!("baseline slice territory×position×training_status {size}"), |b| {
+        b.iter(|| rt.block_on(baseline_slice(&pool, BASELINE_SQL, &spec)));
+    });
+    group.bench_function(format!("records slice territory×position×training_status {size}"), |b| {
+        b.iter(|| rt.block_on(baseline_slice(&pool, RECORDS_SQL, &spec)));
+    });
+    group.bench_function(format!("kadry eligibility {YEAR} {size}"), |b| {
+        b.iter(|| rt.block_on(kadry_eligible(&store, Scope::Region)));
+    });
+    group.bench_function(format!("baseline eligibility {YEAR} {size}"), |b| {
+        b.iter(|| rt.block_on(baseline_eligible(&pool)));
     });
     group.finish();
     rt.block_on(pool.close());

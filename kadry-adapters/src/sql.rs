@@ -96,9 +96,11 @@ macro_rules! facts_insert {
              d3, h3, more, shared) \
              SELECT e.id, e.seq, e.person, e.org, o.territory, o.kind, e.position, e.pedagogical, e.category, \
              e.parental_leave, p.subject, p.birth_year, p.education, p.experience_since, r.funding, r.d1, \
-             COALESCE(r.h1, 0), r.d2, COALESCE(r.h2, 0), r.d3, COALESCE(r.h3, 0), COALESCE(r.more, FALSE), \
-             (SELECT COUNT(*) FROM kadry_employments x WHERE x.person = e.person AND x.status = 'active') > 1 \
+             COALESCE(r.h1, 0), r.d2, COALESCE(r.h2, 0), r.d3, COALESCE(r.h3, 0), COALESCE(r.more, FALSE), c.shared \
              FROM kadry_employments e JOIN kadry_orgs o ON o.id = e.org JOIN kadry_persons p ON p.id = e.person \
+             JOIN (SELECT person, COUNT(*) > 1 AS shared FROM kadry_employments WHERE status = 'active' AND ",
+            $who,
+            " GROUP BY person) c ON c.person = e.person \
              LEFT JOIN (SELECT person, MAX(CASE WHEN n = 1 THEN completed_on END) AS d1, \
              MAX(CASE WHEN n = 1 THEN hours END) AS h1, MAX(CASE WHEN n = 2 THEN completed_on END) AS d2, \
              MAX(CASE WHEN n = 2 THEN hours END) AS h2, MAX(CASE WHEN n = 3 THEN completed_on END) AS d3, \
@@ -168,9 +170,7 @@ fn facts_scope(scope: Scope) -> (&'static str, Option<String>) {
 /// statement and its bound values in order.
 ///
 /// A worker counts once in a group, with their hours once, however many of their active
-/// employments fall into it. Rows of workers with one active employment (`NOT shared`, nearly
-/// all) are counted as they are, which lets the database aggregate by hash and in parallel;
-/// the rows of the others are first reduced to one per worker and group.
+/// employments fall into it.
 pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) {
     use chrono::Datelike;
     use kadry_core::report::Dimension as D;
@@ -231,12 +231,11 @@ pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) 
     // The hours within the cycle: the last three passed trainings are in the row; only a worker
     // with an older one still within the cycle needs their records folded.
     let within = |d: &str, h: &str| format!("CASE WHEN f.{d} >= '{cutoff}' THEN f.{h} ELSE 0 END");
+    let inline = format!("{} + {} + {}", within("d1", "h1"), within("d2", "h2"), within("d3", "h3"));
+    let folded = format!("f.more AND COALESCE(f.d3 >= '{cutoff}', FALSE)");
     let hours = format!(
-        "CASE WHEN f.more AND f.d3 >= '{cutoff}' THEN (SELECT COALESCE(SUM(t.hours), 0) FROM kadry_trainings t \
-         WHERE t.person = f.person AND t.passed AND t.completed_on >= '{cutoff}') ELSE {} + {} + {} END",
-        within("d1", "h1"),
-        within("d2", "h2"),
-        within("d3", "h3")
+        "CASE WHEN {folded} THEN (SELECT COALESCE(SUM(t.hours), 0) FROM kadry_trainings t \
+         WHERE t.person = f.person AND t.passed AND t.completed_on >= '{cutoff}') ELSE {inline} END"
     );
     let ks: Vec<String> = (0..spec.group_by.len()).map(|i| format!("k{i}")).collect();
     let select_keys: String =
@@ -246,21 +245,26 @@ pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) 
         let all: Vec<&str> = ks.iter().map(String::as_str).chain(extra.iter().copied()).collect();
         if all.is_empty() { String::new() } else { format!(" GROUP BY {}", all.join(", ")) }
     };
-    let base = |shared: bool| {
-        format!(
-            "SELECT {select_keys}f.person AS person, {hours} AS hours FROM kadry_staff_facts f WHERE {} AND {}f.shared",
-            wheres.join(" AND "),
-            if shared { "" } else { "NOT " }
-        )
-    };
+    let wheres = wheres.join(" AND ");
+    // Two parts. The plain rows (a worker with one active employment and no record to fold,
+    // nearly all) are counted as they are: no correlated subquery, so PostgreSQL aggregates
+    // them by hash in its parallel workers. The rest (a worker with another active employment,
+    // or with more trainings within the cycle than the row holds; partial indexes find them)
+    // are reduced to one row per worker and group, with the fold, first.
+    let plain = format!(
+        "SELECT {select_keys}{inline} AS hours FROM kadry_staff_facts f \
+         WHERE {wheres} AND NOT f.shared AND NOT ({folded})"
+    );
+    let careful = format!(
+        "SELECT {select_keys}f.person AS person, {hours} AS hours FROM kadry_staff_facts f \
+         WHERE {wheres} AND (f.shared OR ({folded}))"
+    );
     let order = if ks.is_empty() { String::new() } else { format!(" ORDER BY {}", ks.join(", ")) };
     let sql = format!(
         "SELECT {keys_comma}CAST(COALESCE(SUM(w), 0) AS BIGINT) AS workers, CAST(COALESCE(SUM(h), 0) AS BIGINT) AS hours \
-         FROM (SELECT {keys_comma}COUNT(*) AS w, SUM(hours) AS h FROM ({sole}) a{by_keys} \
+         FROM (SELECT {keys_comma}COUNT(*) AS w, SUM(hours) AS h FROM ({plain}) a{by_keys} \
          UNION ALL SELECT {keys_comma}COUNT(*) AS w, SUM(hours) AS h FROM \
-         (SELECT {keys_comma}person, MAX(hours) AS hours FROM ({shared}) b{by_person}) c{by_keys}) parts{by_keys}{order}",
-        sole = base(false),
-        shared = base(true),
+         (SELECT {keys_comma}person, MAX(hours) AS hours FROM ({careful}) b{by_person}) c{by_keys}) parts{by_keys}{order}",
         by_keys = by(&[]),
         by_person = by(&["person"]),
     );
@@ -866,7 +870,7 @@ macro_rules! sql_tx {
                 use sqlx::Row;
                 let setup: Option<&'static str> = $slice_setup;
                 if let Some(setup) = setup {
-                    sqlx::query(setup).execute(&mut *self.tx).await.map_err(super::map_err)?;
+                    sqlx::raw_sql(setup).execute(&mut *self.tx).await.map_err(super::map_err)?;
                 }
                 let (sql, binds) = super::slice_sql(spec);
                 // Built only from kadry's own fragments and computed dates; values are bound.
@@ -1432,6 +1436,23 @@ macro_rules! store_common {
             pub fn pool(&self) -> &$Pool {
                 &self.pool
             }
+
+            /// Rebuilds the staff facts (migration 0010) of every worker from the records, in
+            /// one transaction, and returns how many rows they hold. kadry keeps them on every
+            /// change it applies; a host that loads or corrects kadry's tables directly (a bulk
+            /// import, a repair) calls this afterwards, or reports and the eligibility selection
+            /// would not see its rows.
+            pub async fn rebuild_staff_facts(&self) -> Result<u64> {
+                let mut tx = self.pool.begin().await.map_err(super::map_err)?;
+                sqlx::query("DELETE FROM kadry_staff_facts").execute(&mut *tx).await.map_err(super::map_err)?;
+                let n = sqlx::query(facts_insert!("1 = 1", "1 = 1"))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(super::map_err)?
+                    .rows_affected();
+                tx.commit().await.map_err(super::map_err)?;
+                Ok(n)
+            }
         }
     };
 }
@@ -1560,7 +1581,12 @@ pub mod postgres {
         outbox_lock: "FOR UPDATE OF o SKIP LOCKED",
         // A report's statement runs once over a million rows: compiling it (and again in
         // each parallel worker) costs more than it saves (docs/performance.md).
-        slice_setup: Some("SET LOCAL jit = off"),
+        // A report is one large aggregate: JIT compilation costs more than it saves (2.3 s of CPU
+        // under load); its hash tables get memory enough for a region's groups; and, since the
+        // planner cannot count the groups of computed keys (it guesses a hundred times too
+        // many), a tuple passed up from a parallel worker is priced at what a partial aggregate
+        // actually sends, so the workers aggregate. See docs/performance.md.
+        slice_setup: Some("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.001"),
     }
 
     store_common!(PgStore, PgPool, "./migrations/postgres");

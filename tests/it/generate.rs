@@ -73,6 +73,36 @@ async fn generate_and_check(opened: &common::Opened) -> (Generated, String) {
     (g, canonical(dump))
 }
 
+/// R-R1, R-W3 stage 1: a SQL store's reports and eligibility selection (over its staff facts,
+/// migration 0010) answer what memory's do (over the records) for the same generated region.
+async fn reports_match(sql: &common::Opened, memory: &common::Opened, today: chrono::NaiveDate) {
+    use chrono::Datelike;
+    use kadry::core::model::Scope;
+    use kadry::core::report::{Dimension as D, SliceRow, SliceSpec};
+    let policy = RegionPolicy::samara();
+    let spec = |group_by: Vec<D>| SliceSpec::new(&policy, Scope::Region, group_by, Vec::new(), today).unwrap();
+    let mut specs: Vec<SliceSpec> = D::ALL.iter().map(|d| spec(vec![*d])).collect();
+    specs.push(spec(vec![D::Territory, D::Position, D::TrainingStatus]));
+    specs.push(spec(vec![D::OrgKind, D::Funding, D::VoucherStatus]));
+    let sorted = |mut v: Vec<SliceRow>| {
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    };
+    let mut a = sql.store().read().await.unwrap();
+    let mut b = memory.store().read().await.unwrap();
+    for s in &specs {
+        let (x, y) = (sorted(a.slice(s).await.unwrap()), sorted(b.slice(s).await.unwrap()));
+        assert!(x.iter().map(|r| r.workers).sum::<u64>() > 0, "{:?}", s.group_by);
+        assert_eq!(x, y, "{:?}", s.group_by);
+    }
+    for year in today.year()..=today.year() + 2 {
+        let (x, y) =
+            (a.eligible(Scope::Region, &policy, year).await.unwrap(), b.eligible(Scope::Region, &policy, year).await);
+        assert!(!x.is_empty(), "{year}");
+        assert_eq!(x, y.unwrap(), "eligible in {year}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_region_in_memory_is_deterministic() {
     let a = common::open("memory", None, true).await.unwrap();
@@ -97,8 +127,14 @@ async fn a_region_in_sqlite_matches_memory() {
     let memory = common::open("memory", None, true).await.unwrap();
     let gm = generate(&*memory.store(), &spec()).await.unwrap();
     let (dm, _) = common::dump(&memory).await.unwrap();
+    let active = dm.employments.iter().filter(|e| e.status == kadry::core::model::EmploymentStatus::Active).count();
     assert_eq!(gs, gm);
     assert_eq!(ds, canonical(dm), "a SQLite file holds what memory holds");
+    reports_match(&sqlite, &memory, gs.spec.today).await;
+    // Rebuilt from the records, the staff facts are what kadry kept on every change.
+    let common::Opened::Sqlite(store) = &sqlite else { panic!("a SQLite store") };
+    assert_eq!(store.rebuild_staff_facts().await.unwrap(), active as u64, "one row per active employment");
+    reports_match(&sqlite, &memory, gs.spec.today).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -114,6 +150,11 @@ async fn a_region_in_postgres_matches_memory() {
     let memory = common::open("memory", None, true).await.unwrap();
     let gm = generate(&*memory.store(), &spec()).await.unwrap();
     let (dm, _) = common::dump(&memory).await.unwrap();
+    let active = dm.employments.iter().filter(|e| e.status == kadry::core::model::EmploymentStatus::Active).count();
     assert_eq!(gp, gm);
     assert_eq!(dp, canonical(dm), "PostgreSQL holds what memory holds");
+    reports_match(&pg, &memory, gp.spec.today).await;
+    let common::Opened::Postgres(store) = &pg else { panic!("a PostgreSQL store") };
+    assert_eq!(store.rebuild_staff_facts().await.unwrap(), active as u64, "one row per active employment");
+    reports_match(&pg, &memory, gp.spec.today).await;
 }
