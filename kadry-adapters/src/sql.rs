@@ -302,29 +302,37 @@ fn parse_day(s: &str) -> Result<chrono::NaiveDate> {
 /// by worker, each once, at their first employment.
 fn eligible_of(
     policy: &kadry_core::policy::RegionPolicy,
-    mut rows: Vec<EligibleRow>,
+    rows: Vec<EligibleRow>,
 ) -> Result<Vec<kadry_core::planning::Eligible>> {
     use kadry_core::planning::{EligibilityReason, Eligible};
-    rows.sort_unstable_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
-    rows.dedup_by(|a, b| a.1 == b.1);
-    let mut out = rows
-        .into_iter()
-        .map(|(_, person, org, territory, position, last)| {
-            let last = last.as_deref().map(parse_day).transpose()?;
-            Ok(Eligible {
-                person: parse_id(&person)?,
-                org: parse_id(&org)?,
-                territory: parse_id(&territory)?,
-                position: decode(&serde_json::Value::String(position).to_string())?,
-                reason: if last.is_some() { EligibilityReason::CycleEnds } else { EligibilityReason::NeverTrained },
-                last_passed_on: last,
-                due_by: last.map(|d| kadry_core::policy::RegionPolicy::add_months(d, policy.training_cycle_months)),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    // Ids sort as their text does (lower-case hyphenated UUIDs); kept explicit all the same.
-    out.sort_by_key(|e| e.person);
-    Ok(out)
+    // A national selection is over a million rows: positions are decoded once per label, and
+    // the rows are ordered by id (not by text) before a worker's later employments go.
+    let mut positions: std::collections::HashMap<String, Position> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, person, org, territory, position, last) in rows {
+        let position = match positions.get(&position) {
+            Some(p) => *p,
+            None => {
+                let p: Position = decode(&serde_json::Value::String(position.clone()).to_string())?;
+                positions.insert(position, p);
+                p
+            }
+        };
+        let last = last.as_deref().map(parse_day).transpose()?;
+        let eligible = Eligible {
+            person: parse_id(&person)?,
+            org: parse_id(&org)?,
+            territory: parse_id(&territory)?,
+            position,
+            reason: if last.is_some() { EligibilityReason::CycleEnds } else { EligibilityReason::NeverTrained },
+            last_passed_on: last,
+            due_by: last.map(|d| kadry_core::policy::RegionPolicy::add_months(d, policy.training_cycle_months)),
+        };
+        out.push((seq, eligible));
+    }
+    out.sort_unstable_by(|a, b| (a.1.person, a.0).cmp(&(b.1.person, b.0)));
+    out.dedup_by(|a, b| a.1.person == b.1.person);
+    Ok(out.into_iter().map(|(_, e)| e).collect())
 }
 
 fn group_rows(
@@ -367,6 +375,117 @@ fn group_rows(
             }
         })
         .collect()
+}
+
+/// A value bound into a combined write.
+enum Value {
+    Text(Option<String>),
+    Int(i64),
+}
+
+/// One write of a combined statement: its SQL (placeholders from `$1`), its values, the row it
+/// writes (two writes of one row cannot share a statement) and the refusal when it must change
+/// a row and changes none.
+struct Part {
+    sql: &'static str,
+    values: Vec<Value>,
+    row: Option<(&'static str, String)>,
+    refusal: Option<fn() -> Error>,
+}
+
+/// The writes of `changes` as parts of one statement, when every change is one kadry combines
+/// (the tail of a command: a seat, an enrolment, a notification, the audit entry) and no row is
+/// written twice; `None` otherwise.
+fn combinable(changes: &[kadry_core::ports::Change]) -> Result<Option<Vec<Part>>> {
+    use kadry_core::ports::Change;
+    let mut parts: Vec<Part> = Vec::with_capacity(changes.len());
+    for change in changes {
+        let part = match change {
+            // R-G3: a conditional update, never read-then-write.
+            Change::TakeSeat(id) => Part {
+                sql: "UPDATE kadry_groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity",
+                values: vec![Value::Text(Some(id.to_string()))],
+                row: Some(("group", id.to_string())),
+                refusal: Some(|| Error::GroupFull),
+            },
+            Change::PutEnrollment(e) => Part {
+                sql: "INSERT INTO kadry_enrollments (id, grp, person, voucher, status, doc) VALUES ($1, $2, $3, $4, $5, $6) \
+                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
+                values: vec![
+                    Value::Text(Some(e.id.to_string())),
+                    Value::Text(Some(e.group.to_string())),
+                    Value::Text(Some(e.person.to_string())),
+                    Value::Text(e.voucher.map(|v| v.to_string())),
+                    Value::Text(Some(label(&e.status))),
+                    Value::Text(Some(encode(e)?)),
+                ],
+                row: Some(("enrollment", e.id.to_string())),
+                refusal: None,
+            },
+            Change::Notify(n) => Part {
+                sql: "INSERT INTO kadry_outbox (id, person, doc) VALUES ($1, $2, $3)",
+                values: vec![
+                    Value::Text(Some(n.id.to_string())),
+                    Value::Text(Some(n.person.to_string())),
+                    Value::Text(Some(encode(n)?)),
+                ],
+                row: Some(("notification", n.id.to_string())),
+                refusal: None,
+            },
+            Change::Audit(a) => Part {
+                sql: "INSERT INTO kadry_audit (at, action, subject, doc) VALUES ($1, $2, $3, $4)",
+                values: vec![
+                    Value::Int(micros(a.at)),
+                    Value::Text(Some(a.action.clone())),
+                    Value::Text(a.subject.map(|s| s.to_string())),
+                    Value::Text(Some(encode(a)?)),
+                ],
+                row: None,
+                refusal: None,
+            },
+            _ => return Ok(None),
+        };
+        if part.row.is_some() && parts.iter().any(|p| p.row == part.row) {
+            return Ok(None);
+        }
+        parts.push(part);
+    }
+    Ok(Some(parts))
+}
+
+/// `sql` with every placeholder `$n` renumbered `$(n + by)`.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' {
+            let mut n = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                n.push(*d);
+                chars.next();
+            }
+            match n.parse::<usize>() {
+                Ok(n) => out.push_str(&(n + by).to_string()),
+                Err(_) => out.push_str(&n),
+            }
+        }
+    }
+    out
+}
+
+/// PostgreSQL: the parts as one statement of data-modifying `WITH` queries, answering how many
+/// rows each changed; and its values in placeholder order.
+fn combined_sql(parts: &[Part]) -> (String, Vec<&Value>) {
+    let mut withs = Vec::with_capacity(parts.len());
+    let mut counts = Vec::with_capacity(parts.len());
+    let mut values = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        withs.push(format!("w{i} AS ({} RETURNING 1)", shift_placeholders(part.sql, values.len())));
+        counts.push(format!("(SELECT COUNT(*) FROM w{i})"));
+        values.extend(part.values.iter());
+    }
+    (format!("WITH {} SELECT {}", withs.join(", "), counts.join(", ")), values)
 }
 
 /// What [`kadry_core::ports::Tx::prefetch`] fetched: raw documents by key, read once and
@@ -534,7 +653,8 @@ macro_rules! sql_tx {
         lock_person: $lock_person:expr,
         lock_group: $lock_group:expr,
         outbox_lock: $outbox_lock:expr,
-        slice_setup: $slice_setup:expr $(,)?
+        slice_setup: $slice_setup:expr,
+        combine_writes: $combine_writes:expr $(,)?
     ) => {
         /// A unit of work on this store: a database transaction.
         pub struct $Tx {
@@ -1401,6 +1521,36 @@ macro_rules! sql_tx {
                 }
                 Ok(())
             }
+            async fn apply_all(&mut self, changes: Vec<Change>) -> Result<()> {
+                let combine: bool = $combine_writes;
+                if combine && self.write && changes.len() > 1 {
+                    if let Some(parts) = super::combinable(&changes)? {
+                        use sqlx::Row;
+                        self.cache.clear();
+                        let (sql, values) = super::combined_sql(&parts);
+                        // Built only from kadry's own statements; values are bound.
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for v in values {
+                            q = match v {
+                                super::Value::Text(t) => q.bind(t.clone()),
+                                super::Value::Int(i) => q.bind(*i),
+                            };
+                        }
+                        let row = q.fetch_one(&mut *self.tx).await.map_err(super::map_err)?;
+                        for (i, part) in parts.iter().enumerate() {
+                            let changed: i64 = row.try_get(i).map_err(super::map_err)?;
+                            if let (0, Some(refusal)) = (changed, part.refusal) {
+                                return Err(refusal());
+                            }
+                        }
+                        return Ok(());
+                    }
+                }
+                for change in changes {
+                    self.apply(change).await?;
+                }
+                Ok(())
+            }
             async fn commit(self: Box<Self>) -> Result<()> {
                 if self.write {
                     self.tx.commit().await.map_err(super::map_err)
@@ -1476,6 +1626,9 @@ pub mod sqlite {
         lock_group: None,
         outbox_lock: "",
         slice_setup: None,
+        // SQLite runs in the process: a statement costs no round trip, and it has no
+        // data-modifying `WITH`.
+        combine_writes: false,
     }
 
     store_common!(SqliteStore, SqlitePool, "./migrations/sqlite");
@@ -1587,6 +1740,8 @@ pub mod postgres {
         // many), a tuple passed up from a parallel worker is priced at what a partial aggregate
         // actually sends, so the workers aggregate. See docs/performance.md.
         slice_setup: Some("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.001"),
+        // A command's tail (seat, enrolment, notification, audit) in one round trip.
+        combine_writes: true,
     }
 
     store_common!(PgStore, PgPool, "./migrations/postgres");
@@ -1659,5 +1814,39 @@ pub mod postgres {
                 .map_err(super::map_err)?;
             Ok(Box::new(PgTx { tx, write: false, cache: Default::default(), _turn: None }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kadry_core::ids::GroupId;
+    use kadry_core::ports::Change;
+
+    #[test]
+    fn placeholders_are_renumbered_whole() {
+        assert_eq!(shift_placeholders("VALUES ($1, $2, $10) WHERE x = '$'", 3), "VALUES ($4, $5, $13) WHERE x = '$'");
+        assert_eq!(shift_placeholders("SELECT 1", 7), "SELECT 1");
+    }
+
+    /// R-G3: a command's seat and audit entry join one statement, whose seat part refuses with
+    /// `group.full`; a row written twice, or a change kadry does not combine, keeps the changes
+    /// apart.
+    #[test]
+    fn r_g3_writes_combine_only_when_each_row_is_written_once() {
+        let g = GroupId(uuid::Uuid::new_v4());
+        let audit = Change::Audit(AuditEntry {
+            at: chrono::Utc::now(),
+            actor: kadry_core::access::Actor::System,
+            action: "enroll".into(),
+            subject: None,
+        });
+        let parts = combinable(&[Change::TakeSeat(g), audit.clone()]).expect("encode").expect("combined");
+        let (sql, values) = combined_sql(&parts);
+        assert!(sql.starts_with("WITH w0 AS (UPDATE kadry_groups") && sql.contains("VALUES ($2, $3, $4, $5)"), "{sql}");
+        assert_eq!(values.len(), 5);
+        assert_eq!(parts[0].refusal.map(|r| r().code()), Some("group.full"));
+        assert!(combinable(&[Change::TakeSeat(g), Change::TakeSeat(g)]).expect("encode").is_none());
+        assert!(combinable(&[Change::FreeSeat(g), audit]).expect("encode").is_none());
     }
 }

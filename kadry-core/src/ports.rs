@@ -379,6 +379,16 @@ pub trait Tx: Send {
     async fn mark_delivery(&mut self, id: NotificationId, outcome: Delivery) -> Result<()>;
     /// Applies one change.
     async fn apply(&mut self, change: Change) -> Result<()>;
+    /// Applies a command's changes in order, as [`Tx::apply`] one by one would (the default).
+    /// A store may write them together: PostgreSQL sends the usual tail of a command (a seat,
+    /// an enrolment, a notification, the audit entry) as one statement, so a command costs
+    /// fewer round trips. Stops at the first refusal, like the loop.
+    async fn apply_all(&mut self, changes: Vec<Change>) -> Result<()> {
+        for change in changes {
+            self.apply(change).await?;
+        }
+        Ok(())
+    }
     /// Commits everything applied.
     async fn commit(self: Box<Self>) -> Result<()>;
 }

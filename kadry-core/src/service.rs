@@ -235,11 +235,9 @@ impl Service {
         }
         tx.prefetch(&command.reads(me)).await?;
         let name = command.name();
-        let (outcome, subject, changes) = self.decide(&ctx, &mut *tx, actor, command).await?;
-        for c in changes {
-            tx.apply(c).await?;
-        }
-        tx.apply(Change::Audit(AuditEntry { at: now, actor, action: name.to_string(), subject })).await?;
+        let (outcome, subject, mut changes) = self.decide(&ctx, &mut *tx, actor, command).await?;
+        changes.push(Change::Audit(AuditEntry { at: now, actor, action: name.to_string(), subject }));
+        tx.apply_all(changes).await?;
         tx.commit().await?;
         Ok(outcome)
     }

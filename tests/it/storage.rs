@@ -89,7 +89,7 @@ async fn migrations_run_once_in_kadrys_own_table() {
     let reopened = kadry::adapters::SqliteStore::open(path.to_str().unwrap()).await.unwrap();
     assert_eq!(
         reopened.applied_migrations().await.unwrap(),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
         "each migration recorded once"
     );
 }
