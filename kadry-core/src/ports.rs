@@ -244,6 +244,15 @@ pub trait Store: Send + Sync {
     /// Begins a unit of work for a command. Adapters serialise conflicting writers (the memory
     /// adapter holds a writer lock; SQL adapters use transactions and row locks).
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Begins a unit of work for a command and locks `locks` in order, as [`Store::begin`] and
+    /// [`Tx::lock`] each would (the default). PostgreSQL sends the two in one round trip.
+    async fn begin_locked(&self, locks: &[Lock]) -> Result<Box<dyn Tx>> {
+        let mut tx = self.begin().await?;
+        for lock in locks {
+            tx.lock(*lock).await?;
+        }
+        Ok(tx)
+    }
     /// Begins a read-only unit of work for a query (a consistent snapshot).
     async fn read(&self) -> Result<Box<dyn Tx>>;
 }

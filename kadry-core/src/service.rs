@@ -225,14 +225,11 @@ impl Service {
     async fn execute_once(&self, actor: Actor, command: Command) -> Result<Outcome> {
         let now = self.clock.now();
         let ctx = self.ctx(now);
-        let mut tx = self.store.begin().await?;
         let me = match actor {
             Actor::Person(p) => Some(p),
             _ => None,
         };
-        for lock in command.locks(me) {
-            tx.lock(lock).await?;
-        }
+        let mut tx = self.store.begin_locked(&command.locks(me)).await?;
         tx.prefetch(&command.reads(me)).await?;
         let name = command.name();
         let (outcome, subject, mut changes) = self.decide(&ctx, &mut *tx, actor, command).await?;
