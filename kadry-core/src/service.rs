@@ -1118,9 +1118,9 @@ mod tests {
         let mut store = MockStore::new();
         let mut slot = Some(tx);
         store
-            .expect_begin()
+            .expect_begin_locked()
             .times(1)
-            .returning(move || Ok(Box::new(slot.take().expect("one unit of work")) as Box<dyn Tx>));
+            .returning(move |_| Ok(Box::new(slot.take().expect("one unit of work")) as Box<dyn Tx>));
         Service::new(
             RegionPolicy::samara(),
             Arc::new(store),
@@ -1149,6 +1149,7 @@ mod tests {
         tx.expect_person().returning(move |_| Ok(Some(op.clone())));
         tx.expect_grants().returning(|_| Ok(vec![]));
         tx.expect_apply().never();
+        tx.expect_apply_all().never();
         tx.expect_commit().never();
         let s = service(tx);
         let err = block_on(s.execute(
@@ -1177,13 +1178,12 @@ mod tests {
             }])
         });
         let mut seq = mockall::Sequence::new();
-        tx.expect_apply()
-            .withf(|c| matches!(c, Change::PutTerritory(t) if t.name == "Тольятти"))
-            .times(1)
-            .in_sequence(&mut seq)
-            .returning(|_| Ok(()));
-        tx.expect_apply()
-            .withf(move |c| matches!(c, Change::Audit(a) if a.action == "register_territory" && a.actor == Actor::Person(op_id)))
+        // The changes and the audit entry, in order, handed to the store together.
+        tx.expect_apply_all()
+            .withf(move |cs| {
+                matches!(cs.as_slice(), [Change::PutTerritory(t), Change::Audit(a)]
+                    if t.name == "Тольятти" && a.action == "register_territory" && a.actor == Actor::Person(op_id))
+            })
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(()));
