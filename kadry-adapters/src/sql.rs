@@ -330,7 +330,7 @@ fn eligible_of(
         };
         out.push((seq, eligible));
     }
-    out.sort_unstable_by(|a, b| (a.1.person, a.0).cmp(&(b.1.person, b.0)));
+    out.sort_unstable_by_key(|(seq, e)| (e.person, *seq));
     out.dedup_by(|a, b| a.1.person == b.1.person);
     Ok(out.into_iter().map(|(_, e)| e).collect())
 }
