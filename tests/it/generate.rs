@@ -103,6 +103,25 @@ async fn reports_match(sql: &common::Opened, memory: &common::Opened, today: chr
     }
 }
 
+/// [`reports_match`], then again after the SQL store rebuilds its staff facts from the records
+/// (one row per active employment): the facts kadry kept on every change are the records' own.
+async fn reports_match_before_and_after_rebuild(
+    sql: &common::Opened,
+    memory: &common::Opened,
+    active: usize,
+    today: chrono::NaiveDate,
+) {
+    reports_match(sql, memory, today).await;
+    let rebuilt = match sql {
+        common::Opened::Sqlite(store) => store.rebuild_staff_facts().await.unwrap(),
+        #[cfg(feature = "postgres")]
+        common::Opened::Postgres(store) => store.rebuild_staff_facts().await.unwrap(),
+        common::Opened::Memory(_) => panic!("a SQL store"),
+    };
+    assert_eq!(rebuilt, active as u64, "one row per active employment");
+    reports_match(sql, memory, today).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_region_in_memory_is_deterministic() {
     let a = common::open("memory", None, true).await.unwrap();
@@ -130,11 +149,7 @@ async fn a_region_in_sqlite_matches_memory() {
     let active = dm.employments.iter().filter(|e| e.status == kadry::core::model::EmploymentStatus::Active).count();
     assert_eq!(gs, gm);
     assert_eq!(ds, canonical(dm), "a SQLite file holds what memory holds");
-    reports_match(&sqlite, &memory, gs.spec.today).await;
-    // Rebuilt from the records, the staff facts are what kadry kept on every change.
-    let common::Opened::Sqlite(store) = &sqlite else { panic!("a SQLite store") };
-    assert_eq!(store.rebuild_staff_facts().await.unwrap(), active as u64, "one row per active employment");
-    reports_match(&sqlite, &memory, gs.spec.today).await;
+    reports_match_before_and_after_rebuild(&sqlite, &memory, active, gs.spec.today).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -153,8 +168,5 @@ async fn a_region_in_postgres_matches_memory() {
     let active = dm.employments.iter().filter(|e| e.status == kadry::core::model::EmploymentStatus::Active).count();
     assert_eq!(gp, gm);
     assert_eq!(dp, canonical(dm), "PostgreSQL holds what memory holds");
-    reports_match(&pg, &memory, gp.spec.today).await;
-    let common::Opened::Postgres(store) = &pg else { panic!("a PostgreSQL store") };
-    assert_eq!(store.rebuild_staff_facts().await.unwrap(), active as u64, "one row per active employment");
-    reports_match(&pg, &memory, gp.spec.today).await;
+    reports_match_before_and_after_rebuild(&pg, &memory, active, gp.spec.today).await;
 }
