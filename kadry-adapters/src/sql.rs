@@ -271,9 +271,9 @@ pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) 
     (sql, binds)
 }
 
-/// One row of [`eligible_sql`]: the employment's order, the worker, the organisation, its
-/// territory, the position and the last passed day.
-type EligibleRow = (i64, String, String, String, String, Option<String>);
+/// One row of [`eligible_sql`]: the employment's order, the worker, the organisation, the
+/// position and the last passed day.
+type EligibleRow = (i64, String, String, String, Option<String>);
 
 /// R-W3 stage 1, R-V11: the statement selecting from the staff facts the active pedagogical
 /// employments of `scope` whose worker is due in `year` (never trained, or last passed on or
@@ -284,7 +284,7 @@ fn eligible_sql(scope: Scope, policy: &kadry_core::policy::RegionPolicy, year: i
     let by = kadry_core::planning::due_if_last_passed_by(policy, year);
     let leave = if policy.eligibility_includes_parental_leave { "" } else { " AND NOT f.parental_leave" };
     let sql = format!(
-        "SELECT f.seq, f.person, f.org, f.territory, f.position, f.d1 FROM kadry_staff_facts f \
+        "SELECT f.seq, f.person, f.org, f.position, f.d1 FROM kadry_staff_facts f \
          WHERE {scope} AND f.pedagogical{leave} AND (f.d1 IS NULL OR f.d1 <= '{by}')"
     );
     (sql, value)
@@ -299,17 +299,28 @@ fn parse_day(s: &str) -> Result<chrono::NaiveDate> {
 }
 
 /// The workers of [`eligible_sql`]'s rows, as [`kadry_core::planning::eligible`] lists them:
-/// by worker, each once, at their first employment.
+/// by worker, each once, at their first employment. `orgs` are the scope's organisations with
+/// their territories.
 fn eligible_of(
     policy: &kadry_core::policy::RegionPolicy,
     rows: Vec<EligibleRow>,
+    orgs: Vec<(String, String)>,
 ) -> Result<Vec<kadry_core::planning::Eligible>> {
     use kadry_core::planning::{EligibilityReason, Eligible};
-    // A national selection is over a million rows: positions are decoded once per label, and
-    // the rows are ordered by id (not by text) before a worker's later employments go.
+    // A national selection is over a million rows: organisations are parsed once each,
+    // positions decoded once per label, and the rows ordered by id (not by text) before a
+    // worker's later employments go.
+    let mut by_id: std::collections::HashMap<String, (kadry_core::ids::OrgId, kadry_core::ids::TerritoryId)> =
+        std::collections::HashMap::with_capacity(orgs.len());
+    for (id, territory) in orgs {
+        let ids = (parse_id(&id)?, parse_id(&territory)?);
+        by_id.insert(id, ids);
+    }
     let mut positions: std::collections::HashMap<String, Position> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
-    for (seq, person, org, territory, position, last) in rows {
+    for (seq, person, org, position, last) in rows {
+        let (org, territory) =
+            *by_id.get(&org).ok_or_else(|| Error::Storage(format!("an employment's organisation {org} is missing")))?;
         let position = match positions.get(&position) {
             Some(p) => *p,
             None => {
@@ -321,8 +332,8 @@ fn eligible_of(
         let last = last.as_deref().map(parse_day).transpose()?;
         let eligible = Eligible {
             person: parse_id(&person)?,
-            org: parse_id(&org)?,
-            territory: parse_id(&territory)?,
+            org,
+            territory,
             position,
             reason: if last.is_some() { EligibilityReason::CycleEnds } else { EligibilityReason::NeverTrained },
             last_passed_on: last,
@@ -981,7 +992,17 @@ macro_rules! sql_tx {
                     None => q,
                 };
                 let rows = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
-                super::eligible_of(policy, rows)
+                // Each organisation's territory once, read after the rows (organisations are
+                // never deleted, so every row's is there), rather than once per row.
+                let (filter, value) = super::scope_filter(scope);
+                let sql = format!("SELECT o.id, o.territory FROM kadry_orgs o WHERE {filter}");
+                let q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+                let q = match value {
+                    Some(v) => q.bind(v),
+                    None => q,
+                };
+                let orgs = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
+                super::eligible_of(policy, rows, orgs)
             }
             async fn slice(
                 &mut self,
