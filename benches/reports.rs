@@ -357,14 +357,11 @@ async fn kadry_slice(store: &PgStore, spec: &SliceSpec) -> Vec<SliceRow> {
     rows
 }
 
-/// The session settings kadry gives its reports on PostgreSQL (`PgStore`'s `slice_setup`; see
-/// docs/performance.md), given to the hand-written statements too.
-const REPORT_SETTINGS: &str = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.001";
-
-/// A hand-written report with the settings kadry gives its reports, in a transaction of its own.
+/// A hand-written report with the settings kadry gives its reports
+/// ([`kadry::adapters::sql::PG_REPORT_SETTINGS`]), in a transaction of its own.
 async fn baseline_slice(pool: &PgPool, sql: &'static str, spec: &SliceSpec) -> Vec<SliceRow> {
     let mut tx = pool.begin().await.expect("begin");
-    sqlx::raw_sql(REPORT_SETTINGS).execute(&mut *tx).await.expect("the report settings");
+    sqlx::raw_sql(kadry::adapters::sql::PG_REPORT_SETTINGS).execute(&mut *tx).await.expect("the report settings");
     let rows: Vec<(String, String, String, i64, i64)> =
         sqlx::query_as(sql).bind(spec.cutoff.to_string()).fetch_all(&mut *tx).await.expect("the baseline");
     tx.commit().await.expect("end the transaction");

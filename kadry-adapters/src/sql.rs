@@ -19,6 +19,16 @@ use kadry_core::ports::StaffRow;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// The settings of a report's transaction on PostgreSQL (`SET LOCAL`). A report is one large
+/// aggregate: JIT compilation costs more than it saves (2.3 s of CPU under load); its hash
+/// tables get memory enough for a region's groups; and, since the planner cannot count the
+/// groups of computed keys (it guesses a hundred times too many), a tuple passed up from a
+/// parallel worker is priced at what a partial aggregate actually sends, so the workers
+/// aggregate. See docs/performance.md. Public so that hand-written reports (the bench's
+/// baseline) can run under the same settings.
+pub const PG_REPORT_SETTINGS: &str =
+    "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.001";
+
 /// The name of kadry's own migrations table.
 pub const MIGRATIONS_TABLE: &str = "kadry_migrations";
 
@@ -144,22 +154,24 @@ fn facts_refresh(of: FactsOf) -> [&'static str; 2] {
     }
 }
 
-/// The scope filter on `kadry_orgs o` for report rows, and its bound value.
-fn scope_filter(scope: Scope) -> (&'static str, Option<String>) {
+/// A report scope as a filter on rows whose organisation's territory and id are in the columns
+/// `territory` and `org`, and its bound value.
+fn scope_on(scope: Scope, territory: &str, org: &str) -> (String, Option<String>) {
     match scope {
-        Scope::Region => ("1 = 1", None),
-        Scope::Territory(t) => ("o.territory = $1", Some(t.to_string())),
-        Scope::Organisation(org) => ("o.id = $1", Some(org.to_string())),
+        Scope::Region => ("1 = 1".into(), None),
+        Scope::Territory(t) => (format!("{territory} = $1"), Some(t.to_string())),
+        Scope::Organisation(o) => (format!("{org} = $1"), Some(o.to_string())),
     }
 }
 
+/// The scope filter on `kadry_orgs o` for report rows, and its bound value.
+fn scope_filter(scope: Scope) -> (String, Option<String>) {
+    scope_on(scope, "o.territory", "o.id")
+}
+
 /// The scope filter on the staff facts `f` (migration 0010), and its bound value.
-fn facts_scope(scope: Scope) -> (&'static str, Option<String>) {
-    match scope {
-        Scope::Region => ("1 = 1", None),
-        Scope::Territory(t) => ("f.territory = $1", Some(t.to_string())),
-        Scope::Organisation(org) => ("f.org = $1", Some(org.to_string())),
-    }
+fn facts_scope(scope: Scope) -> (String, Option<String>) {
+    scope_on(scope, "f.territory", "f.org")
 }
 
 /// R-R1: a report in any slice as one aggregate statement over the staff facts (migration
@@ -219,7 +231,7 @@ pub fn slice_sql(spec: &kadry_core::report::SliceSpec) -> (String, Vec<String>) 
             ),
         }
     };
-    let mut wheres = vec![scope.to_string()];
+    let mut wheres = vec![scope];
     for f in &spec.filters {
         let mut marks = Vec::new();
         for v in &f.values {
@@ -404,57 +416,65 @@ struct Part {
     refusal: Option<fn() -> Error>,
 }
 
-/// The writes of `changes` as parts of one statement, when every change is one kadry combines
-/// (the tail of a command: a seat, an enrolment, a notification, the audit entry) and no row is
-/// written twice; `None` otherwise.
-fn combinable(changes: &[kadry_core::ports::Change]) -> Result<Option<Vec<Part>>> {
+/// A change kadry can write as one part of a combined statement (the tail of a command: a
+/// seat, an enrolment, a notification, the audit entry) as that part; `None` for the others.
+/// The same part is what `Tx::apply` runs for such a change on its own.
+fn part_of(change: &kadry_core::ports::Change) -> Result<Option<Part>> {
     use kadry_core::ports::Change;
+    Ok(Some(match change {
+        // R-G3: a conditional update, never read-then-write.
+        Change::TakeSeat(id) => Part {
+            sql: "UPDATE kadry_groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity",
+            values: vec![Value::Text(Some(id.to_string()))],
+            row: Some(("group", id.to_string())),
+            refusal: Some(|| Error::GroupFull),
+        },
+        Change::PutEnrollment(e) => Part {
+            sql: "INSERT INTO kadry_enrollments (id, grp, person, voucher, status, doc) VALUES ($1, $2, $3, $4, $5, $6) \
+                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
+            values: vec![
+                Value::Text(Some(e.id.to_string())),
+                Value::Text(Some(e.group.to_string())),
+                Value::Text(Some(e.person.to_string())),
+                Value::Text(e.voucher.map(|v| v.to_string())),
+                Value::Text(Some(label(&e.status))),
+                Value::Text(Some(encode(e)?)),
+            ],
+            row: Some(("enrollment", e.id.to_string())),
+            refusal: None,
+        },
+        Change::Notify(n) => Part {
+            sql: "INSERT INTO kadry_outbox (id, person, doc) VALUES ($1, $2, $3)",
+            values: vec![
+                Value::Text(Some(n.id.to_string())),
+                Value::Text(Some(n.person.to_string())),
+                Value::Text(Some(encode(n)?)),
+            ],
+            row: Some(("notification", n.id.to_string())),
+            refusal: None,
+        },
+        Change::Audit(a) => Part {
+            sql: "INSERT INTO kadry_audit (at, action, subject, doc) VALUES ($1, $2, $3, $4)",
+            values: vec![
+                Value::Int(micros(a.at)),
+                Value::Text(Some(a.action.clone())),
+                Value::Text(a.subject.map(|s| s.to_string())),
+                Value::Text(Some(encode(a)?)),
+            ],
+            row: None,
+            refusal: None,
+        },
+        _ => return Ok(None),
+    }))
+}
+
+/// The writes of `changes` as parts of one statement, when every change has a part
+/// ([`part_of`]) and no row is written twice; `None` otherwise.
+fn combinable(changes: &[kadry_core::ports::Change]) -> Result<Option<Vec<Part>>> {
     let mut parts: Vec<Part> = Vec::with_capacity(changes.len());
     for change in changes {
-        let part = match change {
-            // R-G3: a conditional update, never read-then-write.
-            Change::TakeSeat(id) => Part {
-                sql: "UPDATE kadry_groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity",
-                values: vec![Value::Text(Some(id.to_string()))],
-                row: Some(("group", id.to_string())),
-                refusal: Some(|| Error::GroupFull),
-            },
-            Change::PutEnrollment(e) => Part {
-                sql: "INSERT INTO kadry_enrollments (id, grp, person, voucher, status, doc) VALUES ($1, $2, $3, $4, $5, $6) \
-                      ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
-                values: vec![
-                    Value::Text(Some(e.id.to_string())),
-                    Value::Text(Some(e.group.to_string())),
-                    Value::Text(Some(e.person.to_string())),
-                    Value::Text(e.voucher.map(|v| v.to_string())),
-                    Value::Text(Some(label(&e.status))),
-                    Value::Text(Some(encode(e)?)),
-                ],
-                row: Some(("enrollment", e.id.to_string())),
-                refusal: None,
-            },
-            Change::Notify(n) => Part {
-                sql: "INSERT INTO kadry_outbox (id, person, doc) VALUES ($1, $2, $3)",
-                values: vec![
-                    Value::Text(Some(n.id.to_string())),
-                    Value::Text(Some(n.person.to_string())),
-                    Value::Text(Some(encode(n)?)),
-                ],
-                row: Some(("notification", n.id.to_string())),
-                refusal: None,
-            },
-            Change::Audit(a) => Part {
-                sql: "INSERT INTO kadry_audit (at, action, subject, doc) VALUES ($1, $2, $3, $4)",
-                values: vec![
-                    Value::Int(micros(a.at)),
-                    Value::Text(Some(a.action.clone())),
-                    Value::Text(a.subject.map(|s| s.to_string())),
-                    Value::Text(Some(encode(a)?)),
-                ],
-                row: None,
-                refusal: None,
-            },
-            _ => return Ok(None),
+        let Some(part) = part_of(change)? else {
+            return Ok(None);
         };
         if part.row.is_some() && parts.iter().any(|p| p.row == part.row) {
             return Ok(None);
@@ -736,6 +756,42 @@ macro_rules! sql_tx {
                 };
                 let rows = q.fetch_all(&mut *self.tx).await.map_err(super::map_err)?;
                 rows.into_iter().map(|(k, d)| Ok((k, super::decode(&d)?))).collect()
+            }
+
+            /// Runs `parts` as one statement (one part alone as itself, several as data-modifying
+            /// `WITH` queries, which only PostgreSQL has) and refuses as the first part that had
+            /// to change a row and changed none.
+            async fn run_parts(&mut self, parts: &[super::Part]) -> Result<()> {
+                use sqlx::Row;
+                fn bound<'q>(
+                    mut q: sqlx::query::Query<'q, $Db, <$Db as sqlx::Database>::Arguments>,
+                    values: &[&super::Value],
+                ) -> sqlx::query::Query<'q, $Db, <$Db as sqlx::Database>::Arguments> {
+                    for v in values {
+                        q = match v {
+                            super::Value::Text(t) => q.bind(t.clone()),
+                            super::Value::Int(i) => q.bind(*i),
+                        };
+                    }
+                    q
+                }
+                let changed: Vec<i64> = if let [part] = parts {
+                    let values: Vec<&super::Value> = part.values.iter().collect();
+                    let n = self.exec(bound(sqlx::query(part.sql), &values)).await?;
+                    vec![i64::try_from(n).unwrap_or(i64::MAX)]
+                } else {
+                    let (sql, values) = super::combined_sql(parts);
+                    // Built only from kadry's own statements; values are bound.
+                    let q = bound(sqlx::query(sqlx::AssertSqlSafe(sql)), &values);
+                    let row = q.fetch_one(&mut *self.tx).await.map_err(super::map_err)?;
+                    (0..parts.len()).map(|i| row.try_get(i).map_err(super::map_err)).collect::<Result<_>>()?
+                };
+                for (part, n) in parts.iter().zip(changed) {
+                    if let (0, Some(refusal)) = (n, part.refusal) {
+                        return Err(refusal());
+                    }
+                }
+                Ok(())
             }
 
             /// Rewrites the staff facts of the workers `of` selects by `key` (R-R1).
@@ -1325,37 +1381,15 @@ macro_rules! sql_tx {
                         )
                         .await?;
                     }
-                    Change::TakeSeat(id) => {
-                        // R-G3: a conditional update, never read-then-write.
-                        let n = self
-                            .exec(
-                                sqlx::query("UPDATE kadry_groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity")
-                                    .bind(id.to_string()),
-                            )
-                            .await?;
-                        if n == 0 {
-                            return Err(Error::GroupFull);
+                    // A command's tail: the same statement as its part of a combined write.
+                    change @ (Change::TakeSeat(_) | Change::PutEnrollment(_) | Change::Notify(_) | Change::Audit(_)) => {
+                        if let Some(part) = super::part_of(&change)? {
+                            self.run_parts(&[part]).await?;
                         }
                     }
                     Change::FreeSeat(id) => {
                         self.exec(
                             sqlx::query("UPDATE kadry_groups SET taken = taken - 1 WHERE id = $1 AND taken > 0").bind(id.to_string()),
-                        )
-                        .await?;
-                    }
-                    Change::PutEnrollment(e) => {
-                        let doc = super::encode(&e)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_enrollments (id, grp, person, voucher, status, doc) VALUES ($1, $2, $3, $4, $5, $6) \
-                                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
-                            )
-                            .bind(e.id.to_string())
-                            .bind(e.group.to_string())
-                            .bind(e.person.to_string())
-                            .bind(e.voucher.map(|v| v.to_string()))
-                            .bind(super::label(&e.status))
-                            .bind(doc),
                         )
                         .await?;
                     }
@@ -1398,27 +1432,6 @@ macro_rules! sql_tx {
                             .bind(p.program.to_string())
                             .bind(i64::from(p.year))
                             .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::Notify(n) => {
-                        let doc = super::encode(&n)?;
-                        self.exec(
-                            sqlx::query("INSERT INTO kadry_outbox (id, person, doc) VALUES ($1, $2, $3)")
-                                .bind(n.id.to_string())
-                                .bind(n.person.to_string())
-                                .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::Audit(a) => {
-                        let doc = super::encode(&a)?;
-                        self.exec(
-                            sqlx::query("INSERT INTO kadry_audit (at, action, subject, doc) VALUES ($1, $2, $3, $4)")
-                                .bind(super::micros(a.at))
-                                .bind(a.action.clone())
-                                .bind(a.subject.map(|s| s.to_string()))
-                                .bind(doc),
                         )
                         .await?;
                     }
@@ -1546,24 +1559,8 @@ macro_rules! sql_tx {
                 let combine: bool = $combine_writes;
                 if combine && self.write && changes.len() > 1 {
                     if let Some(parts) = super::combinable(&changes)? {
-                        use sqlx::Row;
                         self.cache.clear();
-                        let (sql, values) = super::combined_sql(&parts);
-                        // Built only from kadry's own statements; values are bound.
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for v in values {
-                            q = match v {
-                                super::Value::Text(t) => q.bind(t.clone()),
-                                super::Value::Int(i) => q.bind(*i),
-                            };
-                        }
-                        let row = q.fetch_one(&mut *self.tx).await.map_err(super::map_err)?;
-                        for (i, part) in parts.iter().enumerate() {
-                            let changed: i64 = row.try_get(i).map_err(super::map_err)?;
-                            if let (0, Some(refusal)) = (changed, part.refusal) {
-                                return Err(refusal());
-                            }
-                        }
+                        self.run_parts(&parts).await?;
                         return Ok(());
                     }
                 }
@@ -1755,12 +1752,7 @@ pub mod postgres {
         outbox_lock: "FOR UPDATE OF o SKIP LOCKED",
         // A report's statement runs once over a million rows: compiling it (and again in
         // each parallel worker) costs more than it saves (docs/performance.md).
-        // A report is one large aggregate: JIT compilation costs more than it saves (2.3 s of CPU
-        // under load); its hash tables get memory enough for a region's groups; and, since the
-        // planner cannot count the groups of computed keys (it guesses a hundred times too
-        // many), a tuple passed up from a parallel worker is priced at what a partial aggregate
-        // actually sends, so the workers aggregate. See docs/performance.md.
-        slice_setup: Some("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.001"),
+        slice_setup: Some(super::PG_REPORT_SETTINGS),
         // A command's tail (seat, enrolment, notification, audit) in one round trip.
         combine_writes: true,
     }
