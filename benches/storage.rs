@@ -89,6 +89,13 @@ fn setup(store: &str) -> (usize, usize) {
     }
 }
 
+/// Whether to run `store` at all: `KADRY_BENCH_STORES` (comma-separated, e.g. `postgres`)
+/// picks stores; unset runs all three. Criterion's own filter only skips its measurements, not
+/// a store's set-up and latency loop.
+fn wanted(store: &str) -> bool {
+    std::env::var("KADRY_BENCH_STORES").map_or(true, |v| v.split(',').any(|s| s.trim() == store))
+}
+
 /// Requests per (store, clients) in the latency loop; `KADRY_BENCH_LATENCY_N` overrides.
 fn latency_requests(store: &str) -> usize {
     if let Some(n) = std::env::var("KADRY_BENCH_LATENCY_N").ok().and_then(|v| v.parse().ok()) {
@@ -706,12 +713,20 @@ fn bench_store(c: &mut Criterion, rt: &Runtime, store: &str, world: &Arc<World>,
 fn storage(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
 
-    // Memory.
-    let world = rt.block_on(World::build(Arc::new(MemoryStore::new()), None, setup("memory").0));
-    bench_store(c, &rt, "memory", &world, None);
-    drop(world);
+    if wanted("memory") {
+        let world = rt.block_on(World::build(Arc::new(MemoryStore::new()), None, setup("memory").0));
+        bench_store(c, &rt, "memory", &world, None);
+    }
+    if wanted("sqlite") {
+        sqlite(c, &rt);
+    }
+    if wanted("postgres") {
+        postgres(c, &rt);
+    }
+}
 
-    // SQLite: a temporary file; the baseline's tables live in the same file.
+/// SQLite: a temporary file; the baseline's tables live in the same file.
+fn sqlite(c: &mut Criterion, rt: &Runtime) {
     let dir = std::env::temp_dir().join(format!("kadry-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir");
     let path = dir.join("kadry.db");
@@ -721,15 +736,17 @@ fn storage(c: &mut Criterion) {
         let world = World::build(Arc::new(store), Some(pool.clone()), setup("sqlite").0).await;
         (world, Baseline::sqlite(&path).await, pool)
     });
-    bench_store(c, &rt, "sqlite", &world, Some(&base));
+    bench_store(c, rt, "sqlite", &world, Some(&base));
     rt.block_on(async {
         base.close().await;
         pool.close().await;
     });
     drop(world);
     let _ = std::fs::remove_dir_all(&dir);
+}
 
-    // PostgreSQL: kadry in its own schema, the baseline in another, same server.
+/// PostgreSQL: kadry in its own schema, the baseline in another, same server.
+fn postgres(c: &mut Criterion, rt: &Runtime) {
     let url = database_url();
     let (world, base, pool) = rt.block_on(async {
         let store = PgStore::recreate_schema(&url, STORE_SCHEMA).await.expect("postgres store");
@@ -737,7 +754,7 @@ fn storage(c: &mut Criterion) {
         let world = World::build(Arc::new(store), None, setup("postgres").0).await;
         (world, Baseline::postgres(&url).await, pool)
     });
-    bench_store(c, &rt, "postgres", &world, Some(&base));
+    bench_store(c, rt, "postgres", &world, Some(&base));
     rt.block_on(async {
         base.close().await;
         pool.close().await;

@@ -506,15 +506,25 @@ fn shift_placeholders(sql: &str, by: usize) -> String {
 }
 
 /// PostgreSQL: the parts as one statement of data-modifying `WITH` queries, answering how many
-/// rows each changed; and its values in placeholder order.
+/// rows each part that can refuse changed, in order (a data-modifying `WITH` query runs to
+/// completion whether or not it is read, so the others return nothing); and its values in
+/// placeholder order.
 fn combined_sql(parts: &[Part]) -> (String, Vec<&Value>) {
     let mut withs = Vec::with_capacity(parts.len());
     let mut counts = Vec::with_capacity(parts.len());
     let mut values = Vec::new();
     for (i, part) in parts.iter().enumerate() {
-        withs.push(format!("w{i} AS ({} RETURNING 1)", shift_placeholders(part.sql, values.len())));
-        counts.push(format!("(SELECT COUNT(*) FROM w{i})"));
+        let sql = shift_placeholders(part.sql, values.len());
+        if part.refusal.is_some() {
+            withs.push(format!("w{i} AS ({sql} RETURNING 1)"));
+            counts.push(format!("(SELECT COUNT(*) FROM w{i})"));
+        } else {
+            withs.push(format!("w{i} AS ({sql})"));
+        }
         values.extend(part.values.iter());
+    }
+    if counts.is_empty() {
+        counts.push("0".into());
     }
     (format!("WITH {} SELECT {}", withs.join(", "), counts.join(", ")), values)
 }
@@ -542,55 +552,53 @@ impl ReadCache {
     }
 
     /// One `UNION ALL` statement for `reads` (rows: kind, key, order, doc, taken) and its
-    /// bound values, in placeholder order; `None` when everything is cached already.
+    /// bound values, in placeholder order; `None` when everything is cached already. Every
+    /// part is a plain index lookup or a two-table join: each part costs the server its own
+    /// plan nodes and relations to open, so the persons read are one part, and nothing is
+    /// sorted or numbered there (the grants are put in order by [`sorted_grants`]).
     fn statement(&self, reads: &[kadry_core::ports::Read]) -> Option<(String, Vec<String>)> {
         use kadry_core::ports::Read;
         // Rows: kind, key, order within the key, doc, taken seats. `$k` is the read's id.
-        const PERSON: &str =
-            "SELECT 'p', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_persons WHERE id = $k";
-        const GRANTS: &str = concat!(
-            "SELECT 'g', person, ROW_NUMBER() OVER (ORDER BY role, scope), doc, CAST(0 AS BIGINT) ",
-            "FROM kadry_grants WHERE person = $k"
-        );
+        const GRANTS: &str =
+            "SELECT 'g', person, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_grants WHERE person = $k";
         const EMPLOYMENTS: &str =
             "SELECT 'e', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_employments WHERE person = $k";
+        // A workplace held twice is filed once.
         const WORKPLACES: &str = concat!(
-            "SELECT 'o', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_orgs ",
-            "WHERE id IN (SELECT org FROM kadry_employments WHERE person = $k)"
+            "SELECT 'o', o.id, CAST(0 AS BIGINT), o.doc, CAST(0 AS BIGINT) FROM kadry_employments e ",
+            "JOIN kadry_orgs o ON o.id = e.org WHERE e.person = $k"
         );
         const VOUCHERS: &str = "SELECT 'v', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_vouchers WHERE person = $k";
         const ENROLLMENTS: &str =
             "SELECT 'n', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_enrollments WHERE person = $k";
         const GROUP: &str = "SELECT 'G', id, CAST(0 AS BIGINT), doc, taken FROM kadry_groups WHERE id = $k";
         const PROGRAM: &str = concat!(
-            "SELECT 'r', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_programs ",
-            "WHERE id IN (SELECT program FROM kadry_groups WHERE id = $k)"
+            "SELECT 'r', p.id, CAST(0 AS BIGINT), p.doc, CAST(0 AS BIGINT) FROM kadry_groups g ",
+            "JOIN kadry_programs p ON p.id = g.program WHERE g.id = $k"
         );
         const PROVIDER: &str = concat!(
-            "SELECT 'o', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_orgs ",
-            "WHERE id IN (SELECT provider FROM kadry_groups WHERE id = $k)"
+            "SELECT 'o', o.id, CAST(0 AS BIGINT), o.doc, CAST(0 AS BIGINT) FROM kadry_groups g ",
+            "JOIN kadry_orgs o ON o.id = g.provider WHERE g.id = $k"
         );
         // Every cycle; `$k` only keeps the placeholders in step.
         const CYCLES: &str = concat!(
             "SELECT 'c', CAST(year AS TEXT), CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_cycles ",
             "WHERE $k IS NOT NULL"
         );
-        let mut parts: Vec<String> = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
+        let mut persons: Vec<String> = Vec::new();
+        let mut wanted: Vec<(String, &str)> = Vec::new();
         let mut cycles = self.cycles.is_some();
         let mut seen = std::collections::HashSet::new();
         for read in reads.iter().filter(|r| seen.insert(**r)) {
-            let (key, wanted): (String, Vec<(bool, &str)>) = match read {
+            let (key, parts): (String, Vec<(bool, &str)>) = match read {
                 Read::Actor(p) => {
                     let k = p.to_string();
-                    let w = vec![(self.persons.contains_key(&k), PERSON), (self.grants.contains_key(&k), GRANTS)];
-                    (k, w)
+                    (k.clone(), vec![(self.grants.contains_key(&k), GRANTS)])
                 }
                 Read::Worker(p) => {
                     let k = p.to_string();
                     let employments = self.employments.contains_key(&k);
                     let w = vec![
-                        (self.persons.contains_key(&k), PERSON),
                         (employments, EMPLOYMENTS),
                         (employments, WORKPLACES),
                         (self.vouchers.contains_key(&k), VOUCHERS),
@@ -606,10 +614,28 @@ impl ReadCache {
                     (k, w)
                 }
             };
-            for (_, sql) in wanted.into_iter().filter(|(cached, _)| !cached) {
-                binds.push(key.clone());
-                parts.push(sql.replace("$k", &format!("${}", binds.len())));
+            if matches!(read, Read::Actor(_) | Read::Worker(_))
+                && !self.persons.contains_key(&key)
+                && !persons.contains(&key)
+            {
+                persons.push(key.clone());
             }
+            wanted.extend(parts.into_iter().filter(|(cached, _)| !cached).map(|(_, sql)| (key.clone(), sql)));
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if !persons.is_empty() {
+            let first = binds.len() + 1;
+            let list: Vec<String> = (first..first + persons.len()).map(|n| format!("${n}")).collect();
+            parts.push(format!(
+                "SELECT 'p', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_persons WHERE id IN ({})",
+                list.join(", ")
+            ));
+            binds.extend(persons);
+        }
+        for (key, sql) in wanted {
+            binds.push(key);
+            parts.push(sql.replace("$k", &format!("${}", binds.len())));
         }
         (!parts.is_empty()).then(|| (parts.join(" UNION ALL "), binds))
     }
@@ -665,6 +691,13 @@ impl ReadCache {
             }
         }
     }
+}
+
+/// A worker's grants in one order whichever way they were read: by role, then scope, as the
+/// columns hold them (byte order, not the database's collation).
+fn sorted_grants(mut grants: Vec<RoleGrant>) -> Vec<RoleGrant> {
+    grants.sort_by_cached_key(|g| (g.role.as_str(), serde_json::to_string(&g.scope).unwrap_or_default()));
+    grants
 }
 
 fn decode_all<T: DeserializeOwned>(docs: &[String]) -> Result<Vec<T>> {
@@ -775,6 +808,7 @@ macro_rules! sql_tx {
                     }
                     q
                 }
+                // How many rows each part that can refuse changed, in order.
                 let changed: Vec<i64> = if let [part] = parts {
                     let values: Vec<&super::Value> = part.values.iter().collect();
                     let n = self.exec(bound(sqlx::query(part.sql), &values)).await?;
@@ -784,10 +818,12 @@ macro_rules! sql_tx {
                     // Built only from kadry's own statements; values are bound.
                     let q = bound(sqlx::query(sqlx::AssertSqlSafe(sql)), &values);
                     let row = q.fetch_one(&mut *self.tx).await.map_err(super::map_err)?;
-                    (0..parts.len()).map(|i| row.try_get(i).map_err(super::map_err)).collect::<Result<_>>()?
+                    let refusing = parts.iter().filter(|p| p.refusal.is_some()).count();
+                    (0..refusing).map(|i| row.try_get(i).map_err(super::map_err)).collect::<Result<_>>()?
                 };
-                for (part, n) in parts.iter().zip(changed) {
-                    if let (0, Some(refusal)) = (n, part.refusal) {
+                let refusals = parts.iter().filter_map(|p| p.refusal);
+                for (refusal, n) in refusals.zip(changed) {
+                    if n == 0 {
                         return Err(refusal());
                     }
                 }
@@ -850,10 +886,11 @@ macro_rules! sql_tx {
                 self.doc("SELECT doc FROM kadry_persons WHERE snils = $1", digits.to_string()).await
             }
             async fn grants(&mut self, person: PersonId) -> Result<Vec<RoleGrant>> {
-                if let Some(d) = self.cache.grants.get(&person.to_string()) {
-                    return super::decode_all(d);
-                }
-                self.docs("SELECT doc FROM kadry_grants WHERE person = $1 ORDER BY role, scope", person.to_string()).await
+                let grants = match self.cache.grants.get(&person.to_string()) {
+                    Some(d) => super::decode_all(d)?,
+                    None => self.docs("SELECT doc FROM kadry_grants WHERE person = $1", person.to_string()).await?,
+                };
+                Ok(super::sorted_grants(grants))
             }
             async fn role_exists(&mut self, role: Role) -> Result<bool> {
                 let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM kadry_grants WHERE role = $1")
@@ -1854,13 +1891,74 @@ pub mod postgres {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kadry_core::ids::GroupId;
+    use kadry_core::ids::{GroupId, OrgId, PersonId};
     use kadry_core::ports::Change;
 
     #[test]
     fn placeholders_are_renumbered_whole() {
         assert_eq!(shift_placeholders("VALUES ($1, $2, $10) WHERE x = '$'", 3), "VALUES ($4, $5, $13) WHERE x = '$'");
         assert_eq!(shift_placeholders("SELECT 1", 7), "SELECT 1");
+    }
+
+    /// The prefetch of an enrolment (R-A1's actor, the worker, the group): the two persons in
+    /// one part, every part a plain lookup or a join (no `IN (SELECT …)`, which PostgreSQL may
+    /// plan as a hash over a whole table, and no window), one value per placeholder.
+    #[test]
+    fn prefetch_reads_persons_once_and_never_scans_a_table() {
+        use kadry_core::ports::Read;
+        let (actor, worker) = (PersonId(uuid::Uuid::new_v4()), PersonId(uuid::Uuid::new_v4()));
+        let group = GroupId(uuid::Uuid::new_v4());
+        let reads = [Read::Actor(actor), Read::Worker(worker), Read::Group(group)];
+        let (sql, binds) = ReadCache::default().statement(&reads).expect("nothing cached");
+        assert_eq!(sql.matches("FROM kadry_persons").count(), 1, "{sql}");
+        assert!(sql.contains("FROM kadry_persons WHERE id IN ($1, $2)"), "{sql}");
+        assert_eq!(&binds[..2], [actor.to_string(), worker.to_string()]);
+        assert_eq!(
+            binds.len(),
+            2 + 1 + 4 + 4,
+            "grants; employments, workplaces, vouchers, enrolments; group, program, provider, cycles"
+        );
+        assert_eq!(sql.matches(" UNION ALL ").count(), 9, "ten parts: {sql}");
+        assert!(!sql.contains("IN (SELECT") && !sql.contains("OVER ("), "{sql}");
+        let last = format!("${}", binds.len());
+        assert!(sql.contains(&last) && !sql.contains(&format!("${}", binds.len() + 1)), "{sql}");
+
+        // A worker acting on themself: their person is read once.
+        let (sql, binds) = ReadCache::default().statement(&[Read::Actor(worker), Read::Worker(worker)]).expect("sql");
+        assert!(sql.contains("WHERE id IN ($1)"), "{sql}");
+        assert_eq!(binds.len(), 1 + 1 + 4);
+
+        // Everything fetched is answered from the cache: no statement at all.
+        let mut cache = ReadCache::default();
+        cache.fill(&reads, Vec::new());
+        assert!(cache.statement(&reads).is_none());
+    }
+
+    /// A person's grants come in one order (role, then scope) whether read by the prefetch or
+    /// on their own.
+    #[test]
+    fn grants_are_ordered_by_role_then_scope() {
+        let person = PersonId(uuid::Uuid::new_v4());
+        let grant = |role: Role, scope: Scope| RoleGrant {
+            person,
+            role,
+            scope,
+            basis: String::new(),
+            granted_at: chrono::Utc::now(),
+            suspended: false,
+        };
+        let (a, b) = (OrgId(uuid::Uuid::from_u128(1)), OrgId(uuid::Uuid::from_u128(2)));
+        let sorted = sorted_grants(vec![
+            grant(Role::Provider, Scope::Organisation(a)),
+            grant(Role::OrgResponsible, Scope::Organisation(b)),
+            grant(Role::OrgResponsible, Scope::Organisation(a)),
+        ]);
+        let got: Vec<(&str, Scope)> = sorted.iter().map(|g| (g.role.as_str(), g.scope)).collect();
+        let mut want = got.clone();
+        want.sort_by_key(|(r, s)| (*r, serde_json::to_string(s).unwrap_or_default()));
+        assert_eq!(got, want);
+        assert_eq!(got[0].1, Scope::Organisation(a), "{got:?}");
+        assert_ne!(got[0].0, "provider", "{got:?}");
     }
 
     /// R-G3: a command's seat and audit entry join one statement, whose seat part refuses with
@@ -1877,7 +1975,14 @@ mod tests {
         });
         let parts = combinable(&[Change::TakeSeat(g), audit.clone()]).expect("encode").expect("combined");
         let (sql, values) = combined_sql(&parts);
-        assert!(sql.starts_with("WITH w0 AS (UPDATE kadry_groups") && sql.contains("VALUES ($2, $3, $4, $5)"), "{sql}");
+        assert!(
+            sql.starts_with("WITH w0 AS (UPDATE kadry_groups") && sql.contains("VALUES ($2, $3, $4, $5))"),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("SELECT (SELECT COUNT(*) FROM w0)"),
+            "only the seat, which can refuse, is counted: {sql}"
+        );
         assert_eq!(values.len(), 5);
         assert_eq!(parts[0].refusal.map(|r| r().code()), Some("group.full"));
         assert!(combinable(&[Change::TakeSeat(g), Change::TakeSeat(g)]).expect("encode").is_none());
