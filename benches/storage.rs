@@ -16,7 +16,8 @@
 //! The baseline does the same durable work in one minimal transaction on plain tables
 //! (`BEGIN; UPDATE groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity; INSERT
 //! INTO enrollments …; COMMIT`, `BEGIN IMMEDIATE` on SQLite) in the bench's own PostgreSQL
-//! schema, or in the bench's SQLite file, with the same pool settings as kadry's store.
+//! schema, or in the bench's SQLite file, with the same pool settings as kadry's store. A second
+//! baseline, `baseline+audit`, adds the audit row every committed command writes (R-A11).
 //!
 //! After each store's criterion group, a separate timed loop (not criterion) records every
 //! request's latency and prints p50/p99 per store × concurrency, with the CPU time this
@@ -25,7 +26,7 @@
 //! Run: `cargo bench --bench storage --all-features`. PostgreSQL comes from
 //! `KADRY_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`); the bench
 //! uses the schemas `kadry_bench_store` and `kadry_bench_baseline`, recreated on each run and
-//! dropped at the end.
+//! dropped at the end. `KADRY_BENCH_STORES` (e.g. `postgres`) limits the run to some stores.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -398,6 +399,12 @@ const BASELINE_DDL: [&str; 3] = [
     "CREATE INDEX enrollments_person ON enrollments (person)",
 ];
 
+/// The audit table of the second baseline ("baseline+audit"): one row per committed command,
+/// who, when, what and about whom, with a sequence key as kadry's has (per dialect).
+const BASELINE_AUDIT_DDL_SQLITE: &str = "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT)";
+const BASELINE_AUDIT_DDL_PG: &str = "CREATE TABLE audit (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL, \
+     actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT)";
+
 impl Baseline {
     async fn sqlite(path: &std::path::Path) -> Baseline {
         let options = SqliteConnectOptions::new()
@@ -416,7 +423,7 @@ impl Baseline {
             .connect_with(options)
             .await
             .expect("baseline sqlite");
-        for ddl in BASELINE_DDL {
+        for ddl in BASELINE_DDL.into_iter().chain([BASELINE_AUDIT_DDL_SQLITE]) {
             sqlx::query(ddl).execute(&pool).await.expect("baseline schema");
         }
         Baseline::Sqlite(pool)
@@ -434,7 +441,7 @@ impl Baseline {
             .connect_with(options.options([("search_path", BASELINE_SCHEMA)]))
             .await
             .expect("baseline postgres");
-        for ddl in BASELINE_DDL {
+        for ddl in BASELINE_DDL.into_iter().chain([BASELINE_AUDIT_DDL_PG]) {
             sqlx::query(ddl).execute(&pool).await.expect("baseline schema");
         }
         Baseline::Pg(pool)
@@ -461,40 +468,47 @@ impl Baseline {
             .collect()
     }
 
-    /// The durable work of one enrolment, in one transaction.
-    async fn enrol(self, job: RawJob) {
+    /// The durable work of one enrolment, in one transaction; with `audit`, also the audit row
+    /// kadry writes for every committed command (R-A11).
+    async fn enrol(self, job: RawJob, audit: bool) {
         const TAKE: &str = "UPDATE groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity";
         const PUT: &str =
             "INSERT INTO enrollments (id, grp, person, status, enrolled_at) VALUES ($1, $2, $3, 'enrolled', $4)";
+        const AUDIT: &str = "INSERT INTO audit (at, actor, action, subject) VALUES ($1, $2, 'enroll', $3)";
         let id = uuid::Uuid::new_v4().to_string();
         let at = Utc::now().timestamp_micros();
-        match self {
-            Baseline::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
-                let n = sqlx::query(TAKE).bind(&*job.group).execute(&mut *tx).await.expect("take seat");
+        macro_rules! work {
+            ($tx:expr) => {{
+                let n = sqlx::query(TAKE).bind(&*job.group).execute(&mut *$tx).await.expect("take seat");
                 assert_eq!(n.rows_affected(), 1, "group full");
                 sqlx::query(PUT)
                     .bind(id)
                     .bind(&*job.group)
                     .bind(&*job.person)
                     .bind(at)
-                    .execute(&mut *tx)
+                    .execute(&mut *$tx)
                     .await
                     .expect("insert");
+                if audit {
+                    sqlx::query(AUDIT)
+                        .bind(at)
+                        .bind(&*job.group)
+                        .bind(&*job.person)
+                        .execute(&mut *$tx)
+                        .await
+                        .expect("audit");
+                }
+            }};
+        }
+        match self {
+            Baseline::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+                work!(tx);
                 tx.commit().await.expect("commit");
             }
             Baseline::Pg(pool) => {
                 let mut tx = pool.begin().await.expect("begin");
-                let n = sqlx::query(TAKE).bind(&*job.group).execute(&mut *tx).await.expect("take seat");
-                assert_eq!(n.rows_affected(), 1, "group full");
-                sqlx::query(PUT)
-                    .bind(id)
-                    .bind(&*job.group)
-                    .bind(&*job.person)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("insert");
+                work!(tx);
                 tx.commit().await.expect("commit");
             }
         }
@@ -600,13 +614,13 @@ async fn kadry_batch(world: &Arc<World>, n: usize, clients: usize, record: bool)
     run_batch(jobs, clients, record, move |j| kadry_enrol(service.clone(), j)).await
 }
 
-async fn baseline_batch(base: &Baseline, n: usize, clients: usize, record: bool) -> Batch {
+async fn baseline_batch(base: &Baseline, n: usize, clients: usize, record: bool, audit: bool) -> Batch {
     let jobs = base.jobs(n, clients).await;
     if let Baseline::Sqlite(pool) = base {
         checkpoint(pool).await;
     }
     let base = base.clone();
-    run_batch(jobs, clients, record, move |j| base.clone().enrol(j)).await
+    run_batch(jobs, clients, record, move |j| base.clone().enrol(j, audit)).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,6 +696,10 @@ fn report_latency(store: &str, system: &str, clients: usize, batch: Batch) {
     );
 }
 
+/// The baselines measured beside kadry: the issue's minimal transaction (seat and enrolment),
+/// and the same with the audit row every committed command also writes (R-A11).
+const BASELINES: [(&str, bool); 2] = [("baseline", false), ("baseline+audit", true)];
+
 /// One store: criterion's throughput for kadry (and the baseline, if any) at each concurrency,
 /// then the latency loop.
 fn bench_store(c: &mut Criterion, rt: &Runtime, store: &str, world: &Arc<World>, base: Option<&Baseline>) {
@@ -695,9 +713,11 @@ fn bench_store(c: &mut Criterion, rt: &Runtime, store: &str, world: &Arc<World>,
             b.iter_custom(|iters| rt.block_on(kadry_batch(world, iters as usize, k, false)).wall);
         });
         if let Some(base) = base {
-            group.bench_with_input(BenchmarkId::new("baseline", clients), &clients, |b, &k| {
-                b.iter_custom(|iters| rt.block_on(baseline_batch(base, iters as usize, k, false)).wall);
-            });
+            for (name, audit) in BASELINES {
+                group.bench_with_input(BenchmarkId::new(name, clients), &clients, |b, &k| {
+                    b.iter_custom(|iters| rt.block_on(baseline_batch(base, iters as usize, k, false, audit)).wall);
+                });
+            }
         }
     }
     group.finish();
@@ -705,7 +725,9 @@ fn bench_store(c: &mut Criterion, rt: &Runtime, store: &str, world: &Arc<World>,
     for clients in CLIENTS {
         report_latency(store, "kadry", clients, rt.block_on(kadry_batch(world, n, clients, true)));
         if let Some(base) = base {
-            report_latency(store, "baseline", clients, rt.block_on(baseline_batch(base, n, clients, true)));
+            for (name, audit) in BASELINES {
+                report_latency(store, name, clients, rt.block_on(baseline_batch(base, n, clients, true, audit)));
+            }
         }
     }
 }
