@@ -1,13 +1,19 @@
 //! The load test (docs/load.md): N concurrent clients against the example server or directly
-//! against a store, over a generated region (`kadry::generate`), mixing enrolments into scarce
-//! groups, voucher requests and approvals, transfers (with the new workplace's confirmation)
-//! and reports. Bounded in time and requests; loopback only. At the end it reads the whole
-//! database back and checks every invariant (`kadry::generate::check_invariants`: no group
-//! above capacity and `taken` equal to the seated enrolments, no two vouchers within the
-//! interval, one account per email and SNILS, one current workplace), that every request
-//! answered with a success is in the database, and that every notification in the outbox was
-//! delivered exactly once after the relay ran. It prints, per kind of request, the count, the
-//! successes, the refusals by code, the throughput and latency percentiles.
+//! against a store, over a generated region (`kadry::generate`) of any of the three regions
+//! (`--region`), doing what that region's users do through the real commands: in Samara,
+//! enrolments into scarce groups, voucher requests and approvals, transfers (with the new
+//! workplace's confirmation) and reports; in Yugra, applications for next year's planned
+//! training in the open window instead of vouchers; in Tatarstan, after a set-up that runs the
+//! year's cycle to stage 6 (norm, limit, quota numbers issued), applications with the worker's
+//! number, temporary refusals with the number reassigned, and the operator forming groups.
+//! Bounded in time and requests; loopback only. At the end it reads the whole database back and
+//! checks every invariant (`kadry::generate::check_invariants`: no group above capacity and
+//! `taken` equal to the seated enrolments, no two vouchers within the interval, one account per
+//! email and SNILS, one current workplace, applications once and inside their window, quota
+//! numbers held once and within the year's issue, funding within its limits), that every
+//! request answered with a success is in the database, and that every notification in the
+//! outbox was delivered exactly once after the relay ran. It prints, per kind of request, the
+//! count, the successes, the refusals by code, the throughput and latency percentiles.
 //!
 //! ```sh
 //! cargo build --release --all-features --examples
@@ -16,16 +22,21 @@
 //! target/release/examples/load --target store:postgres:postgres://postgres@127.0.0.1:5432/test --schema kadry_load
 //! target/release/examples/load --target server --server-bin target/release/examples/server --storage sqlite:/tmp/srv.db
 //! target/release/examples/load --target server --storage sqlite:/tmp/kill.db --seconds 30 --kill-after 10
+//! target/release/examples/load --region tatarstan --target server --storage sqlite:/tmp/tatarstan.db
 //! ```
 //!
-//! Flags: `--target store:memory|store:sqlite:PATH|store:postgres:URL|server`; for `server`:
+//! Flags: `--target store:memory|store:sqlite:PATH|store:postgres:URL|server`; `--region
+//! samara|yugra|tatarstan` (default samara: the region generated, the service's policy and the
+//! server's `--region`); for `server`:
 //! `--server-bin PATH` (default `target/release/examples/server`), `--storage
 //! sqlite:PATH|postgres:URL` (default a SQLite file in a temporary directory) or `--url URL`
-//! (a server already running over the same region: no set-up, no database checks unless
-//! `--storage` names its database, no delivery checks); `--schema NAME` (PostgreSQL: the
-//! schema, recreated; default `kadry_load`); `--clients N` (64), `--seconds S` (20),
-//! `--max-requests N` (no bound), `--workers N` (2 000), `--seed S` (1), `--mix
-//! enrol=45,voucher=20,transfer=10,report=25` (percentages of operations), `--kill-after S`
+//! (a server already running over the same region and `--region`: no set-up beyond the
+//! planning cycle's, no database checks unless `--storage` names its database, no delivery
+//! checks); `--schema NAME` (PostgreSQL: the schema, recreated; default `kadry_load`);
+//! `--clients N` (64), `--seconds S` (20), `--max-requests N` (no bound), `--workers N`
+//! (2 000), `--seed S` (1), `--mix enrol=45,voucher=20,apply=0,quota=0,transfer=10,report=25`
+//! (percentages of operations; each region has its own default, `voucher` is Samara's only and
+//! `quota` Tatarstan's only), `--kill-after S`
 //! (server only: SIGKILL the server after S seconds of load, restart it on the same database,
 //! go on until `--seconds`, then check); `--seats MIN-MAX` (seats of each recruiting group,
 //! default 8-25: scarce; large groups make most enrolments succeed). Exits 0 when every check passes, 1 on any invariant

@@ -253,12 +253,19 @@ async fn plan_a_year(opened: &common::Opened, region: kadry::core::Region) -> (G
     (g, dump)
 }
 
-/// The invariants `check_invariants` message for `dump` after `spoil`, which must name `rule`.
-fn spoiled(dump: &kadry::generate::Dump, region: &str, spoil: impl Fn(&mut kadry::generate::Dump), rule: &str) {
+/// Spoils a copy of `dump` with `spoil` and asserts that `check_invariants` reports it: a
+/// violation that names `rule` and says `what`.
+fn spoiled(
+    dump: &kadry::generate::Dump,
+    region: &str,
+    spoil: impl Fn(&mut kadry::generate::Dump),
+    (rule, what): (&str, &str),
+) {
     let mut bad = dump.clone();
     spoil(&mut bad);
     let found = check_invariants(&bad, &RegionPolicy::preset(region).unwrap());
-    assert!(found.iter().any(|v| v.starts_with(rule)), "{region}: no {rule} violation found: {found:#?}");
+    let caught = found.iter().any(|v| v.starts_with(rule) && v.contains(what));
+    assert!(caught, "{region}: no {rule} violation saying {what:?}: {found:#?}");
 }
 
 /// R-W2, R-W4: Yugra's applications are once per worker, program and year, and inside the
@@ -271,13 +278,13 @@ async fn yugra_applications_hold_their_invariants_and_the_checks_catch_violation
     let ok = check_invariants(&dump, &RegionPolicy::yugra());
     assert!(ok.is_empty(), "{ok:#?}");
     // R-W1..R-W3: the same application twice.
-    spoiled(&dump, "yugra", |d| d.plans.push(d.plans[0].clone()), "R-W1..R-W3");
+    spoiled(&dump, "yugra", |d| d.plans.push(d.plans[0].clone()), ("R-W1..R-W3", "applied twice"));
     // R-W2: an application made on 16 October, after the window closed.
     spoiled(
         &dump,
         "yugra",
         |d| d.plans[0].planned_at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 10, 16, 8, 0, 0).unwrap(),
-        "R-W1/R-W2",
+        ("R-W1/R-W2", "outside its window"),
     );
     // R-W4: an application placed in a group without a seat there.
     spoiled(
@@ -287,12 +294,13 @@ async fn yugra_applications_hold_their_invariants_and_the_checks_catch_violation
             d.plans[0].status = kadry::core::planning::PlanStatus::Placed;
             d.plans[0].group = d.groups.iter().find(|g| g.taken == 0).map(|g| g.id);
         },
-        "R-W4",
+        ("R-W4", "without a seat"),
     );
 }
 
 /// R-W3, R-W4, R-F1: Tatarstan's cycle at stage 6 over a generated region holds its
-/// invariants; each check catches its violation.
+/// invariants in memory, SQLite and (with `KADRY_TEST_DATABASE_URL`) PostgreSQL; each check
+/// catches its violation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tatarstan_numbers_hold_their_invariants_and_the_checks_catch_violations() {
     let memory = common::open("memory", None, true).await.unwrap();
@@ -307,6 +315,14 @@ async fn tatarstan_numbers_hold_their_invariants_and_the_checks_catch_violations
     assert_eq!(sql_dump.funding.len(), dump.funding.len());
     check_tatarstan(&sql_dump);
     let _ = std::fs::remove_dir_all(&dir);
+    // And over PostgreSQL, when there is one.
+    #[cfg(feature = "postgres")]
+    if let Some(url) = std::env::var("KADRY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let pg = common::open(&format!("postgres:{url}"), Some("kadry_it_generate_tatarstan"), true).await.unwrap();
+        let (_, pg_dump) = plan_a_year(&pg, kadry::core::Region::Tatarstan).await;
+        assert_eq!(pg_dump.quotas.len(), dump.quotas.len(), "the same numbers issued");
+        check_tatarstan(&pg_dump);
+    }
 }
 
 fn check_tatarstan(dump: &kadry::generate::Dump) {
@@ -319,8 +335,9 @@ fn check_tatarstan(dump: &kadry::generate::Dump) {
     let t = "tatarstan";
     let other = dump.quotas.iter().position(|q| q.status == QuotaStatus::Assigned).expect("an unused number");
     // R-W3: an application without a number, with another's number, a number used twice.
-    spoiled(dump, t, |d| d.plans[0].quota = None, "R-W3: application");
-    spoiled(dump, t, |d| d.plans[0].quota = Some(d.quotas[other].number.clone()), "R-W3: application");
+    spoiled(dump, t, |d| d.plans[0].quota = None, ("R-W3", "carries no quota number"));
+    spoiled(dump, t, |d| d.plans[0].quota = Some(d.quotas[other].number.clone()), ("R-W3", "(Assigned)"));
+    spoiled(dump, t, |d| d.plans[0].quota = Some("2026-999999".into()), ("R-W3", "never issued"));
     spoiled(
         dump,
         t,
@@ -333,7 +350,7 @@ fn check_tatarstan(dump: &kadry::generate::Dump) {
             }
             d.plans.push(twice);
         },
-        "R-W3: number",
+        ("R-W3", "serves two applications"),
     );
     // R-W3: one worker holding two numbers; a number beyond the issue; a move from a worker
     // who did not hold it; a number held twice.
@@ -344,9 +361,9 @@ fn check_tatarstan(dump: &kadry::generate::Dump) {
             let holder = d.quotas[usize::from(other == 0)].holder;
             d.quotas[other].holder = holder;
         },
-        "R-W3: worker",
+        ("R-W3", "holds two numbers"),
     );
-    spoiled(dump, t, |d| d.quotas[other].number = "2026-999999".into(), "R-W3: number 2026-999999 lies outside");
+    spoiled(dump, t, |d| d.quotas[other].number = "2026-999999".into(), ("R-W3", "lies outside the 2026 issue"));
     spoiled(
         dump,
         t,
@@ -354,9 +371,21 @@ fn check_tatarstan(dump: &kadry::generate::Dump) {
             let q = d.quotas.iter_mut().find(|q| !q.moves.is_empty()).unwrap();
             q.moves[0].to = q.moves[0].from;
         },
-        "R-W3: number",
+        ("R-W3", "last moved to"),
     );
-    spoiled(dump, t, |d| d.quotas.push(d.quotas[other].clone()), "R-W3: number");
+    spoiled(
+        dump,
+        t,
+        |d| {
+            // A second move from someone who did not hold the number then.
+            let q = d.quotas.iter_mut().find(|q| !q.moves.is_empty()).unwrap();
+            let mut again = q.moves[0].clone();
+            (again.from, again.to) = (again.by, q.holder);
+            q.moves.push(again);
+        },
+        ("R-W3", "while"),
+    );
+    spoiled(dump, t, |d| d.quotas.push(d.quotas[other].clone()), ("R-W3", "is held twice"));
     // R-W4: a placed application without its seat.
     spoiled(
         dump,
@@ -366,7 +395,7 @@ fn check_tatarstan(dump: &kadry::generate::Dump) {
             let p = d.plans.iter_mut().find(|p| p.status == PlanStatus::Placed).expect("forming placed someone");
             p.group = Some(empty);
         },
-        "R-W4",
+        ("R-W4", "without a seat"),
     );
     // R-F1: an account above its limit; numbers carrying more than the account used.
     spoiled(
@@ -376,7 +405,12 @@ fn check_tatarstan(dump: &kadry::generate::Dump) {
             let a = &mut d.funding[0];
             a.used = a.limit.unwrap() + kadry::core::planning::Money::ONE;
         },
-        "R-F1",
+        ("R-F1", "above its limit"),
     );
-    spoiled(dump, t, |d| d.funding.iter_mut().for_each(|a| a.used = Default::default()), "R-F1");
+    spoiled(
+        dump,
+        t,
+        |d| d.funding.iter_mut().for_each(|a| a.used = Default::default()),
+        ("R-F1", "quota numbers carry"),
+    );
 }
