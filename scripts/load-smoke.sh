@@ -6,7 +6,8 @@
 #   3. the SIGKILL mode: the server is killed mid-load and restarted on the same SQLite file;
 #   4. Yugra (--region yugra: applications in the open window) directly against PostgreSQL;
 #   5. Tatarstan (--region tatarstan: the cycle at stage 6, applications with quota numbers,
-#      refusals and reassignment, forming) against the example server on SQLite.
+#      refusals and reassignment, forming) against the example server on SQLite, and directly
+#      against PostgreSQL.
 # Each run checks every invariant against the database at the end and exits non-zero on a
 # violation, a lost success, a 5xx or an internal error; this script stops at the first failure.
 # Throughput and latency are printed, not judged (docs/performance.md "Load test" has figures).
@@ -60,3 +61,6 @@ echo "--- load: Yugra, directly against PostgreSQL (schema kadry_load_smoke_yugr
 echo "--- load: Tatarstan, the example server on SQLite"
 "$bin/load" --region tatarstan --target server --server-bin "$bin/server" --storage "sqlite:$work/tatarstan.db" \
   "${regional[@]}"
+
+echo "--- load: Tatarstan, directly against PostgreSQL (schema kadry_load_smoke_tatarstan)"
+"$bin/load" --region tatarstan --target "store:postgres:$url" --schema kadry_load_smoke_tatarstan "${regional[@]}"

@@ -57,10 +57,12 @@ use hdrhistogram::Histogram;
 use kadry::adapters::relay::{Relay, RelaySettings};
 use kadry::core::command::{Command, Query};
 use kadry::core::ids::{GroupId, NotificationId, OrgId, PersonId, ProgramId};
+use kadry::core::model::{Audience, Role};
 use kadry::core::model::{EmploymentStatus, EnrollmentStatus, Funding, Notification, NotificationKind, VoucherStatus};
+use kadry::core::planning::{ExpertiseStage, MemberVote, StudyForm, Vote};
 use kadry::core::ports::Notifier;
 use kadry::core::types::Email;
-use kadry::core::{QueryResult, Region};
+use kadry::core::{Outcome, QueryResult, Region};
 use kadry::generate::{Generated, PASSWORD, Spec, check_deliveries, check_invariants, generate};
 use kadry::{Actor, Metric, RandomIds, RegionPolicy, ScopeRef, Service, ShiftedClock};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -298,16 +300,36 @@ impl Kind {
     }
 }
 
-/// A step of the planning cycle's set-up before the load (Tatarstan: the operator moves the
-/// cycle to stage 6, the ministry sets the norm and the limit, the operator issues numbers).
+/// A step of the planning cycle's set-up before the load (Tatarstan, R-W3: the operator moves
+/// the cycle to stage 6; workers answer the questionnaire; the ministry sets the norm and the
+/// limit; providers submit programs, the expert council reviews them and votes, the ministry
+/// approves the registry; the operator issues numbers).
 #[derive(Debug, Clone)]
 enum Step {
     ShowCycle,
     Advance,
+    GrantExpert(PersonId),
+    Questionnaire(PersonId),
     Norm(String),
     Limit(String),
+    Submit(OrgId, String),
+    Review(ProgramId, ExpertiseStage),
+    Protocol(ProgramId, Vec<PersonId>),
+    ApproveRegistry,
     IssueQuotas,
 }
+
+/// The questionnaire's answer (R-W3 stage 1): directions, topics and forms of study.
+fn preferences() -> (Vec<String>, Vec<String>, Vec<StudyForm>) {
+    (
+        vec!["Функциональная грамотность".into()],
+        vec!["Формирующее оценивание".into(), "Цифровая образовательная среда".into()],
+        vec![StudyForm::Blended],
+    )
+}
+
+/// The order the load's experts are appointed by.
+const EXPERT_BASIS: &str = "приказ № 77 от 10.02.2025 «О составе Экспертного совета»";
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -365,6 +387,11 @@ enum Op {
         metric: Metric,
         scope: Option<ScopeRef>,
     },
+    /// R-W3 stage 1: the summary of the questionnaire's answers (counted as a report).
+    Preferences {
+        actor: PersonId,
+        year: i32,
+    },
     Setup {
         actor: PersonId,
         year: i32,
@@ -385,7 +412,7 @@ impl Op {
             Op::Form { .. } => Kind::Form,
             Op::Transfer { .. } => Kind::Transfer,
             Op::ConfirmWorkplace { .. } => Kind::ConfirmWorkplace,
-            Op::Report { .. } => Kind::Report,
+            Op::Report { .. } | Op::Preferences { .. } => Kind::Report,
             Op::Setup { .. } => Kind::Setup,
         }
     }
@@ -403,6 +430,7 @@ impl Op {
             | Op::Transfer { actor, .. }
             | Op::ConfirmWorkplace { actor, .. }
             | Op::Report { actor, .. }
+            | Op::Preferences { actor, .. }
             | Op::Setup { actor, .. } => *actor,
         }
     }
@@ -423,6 +451,41 @@ impl Op {
             Op::ConfirmWorkplace { worker, .. } => Command::ConfirmWorkplace { person: worker },
             Op::Setup { year, step, .. } => match step {
                 Step::Advance => Command::AdvanceStage { year },
+                Step::GrantExpert(person) => {
+                    Command::GrantRole { person, role: Role::Expert, scope: None, basis: EXPERT_BASIS.into() }
+                }
+                Step::Questionnaire(worker) => {
+                    let (directions, topics, forms) = preferences();
+                    Command::AnswerQuestionnaire { worker, year, directions, topics, forms }
+                }
+                Step::Submit(provider, title) => Command::SubmitProgram {
+                    provider,
+                    title,
+                    hours: 36,
+                    annotation: Some("Программа для реестра планового повышения квалификации".into()),
+                    positions: Audience::All,
+                    profile_for: Audience::All,
+                    org_kinds: Audience::All,
+                    subjects: Audience::All,
+                    year: Some(year),
+                    direction: Some("Функциональная грамотность".into()),
+                    min_group: None,
+                    max_group: None,
+                    places: None,
+                    form: None,
+                },
+                Step::Review(program, stage) => Command::ReviewProgram {
+                    program,
+                    stage,
+                    passed: true,
+                    conclusion: "Соответствует требованиям".into(),
+                },
+                Step::Protocol(program, members) => Command::RecordProtocol {
+                    program,
+                    number: format!("ЭС-{year}-1"),
+                    votes: members.into_iter().map(|member| MemberVote { member, vote: Vote::For }).collect(),
+                },
+                Step::ApproveRegistry => Command::ApproveRegistry { year },
                 Step::Norm(amount) => Command::SetFinancingNorm { year, program: None, amount: amount.parse().ok()? },
                 Step::Limit(amount) => {
                     Command::SetFundingLimit { year, source: Funding::State, amount: amount.parse().ok()? }
@@ -430,7 +493,7 @@ impl Op {
                 Step::IssueQuotas => Command::IssueQuotas { year },
                 Step::ShowCycle => return None,
             },
-            Op::QuotaShow { .. } | Op::Report { .. } => return None,
+            Op::QuotaShow { .. } | Op::Report { .. } | Op::Preferences { .. } => return None,
         })
     }
 
@@ -439,6 +502,7 @@ impl Op {
         match self.clone() {
             Op::QuotaShow { worker, year, .. } => Some(Query::ShowQuota { worker, year }),
             Op::Report { metric, scope, .. } => Some(Query::Report { metric, scope }),
+            Op::Preferences { year, .. } => Some(Query::PreferencesSummary { year }),
             Op::Setup { year, step: Step::ShowCycle, .. } => Some(Query::ShowCycle { year }),
             _ => None,
         }
@@ -599,7 +663,14 @@ impl Exec {
                 let start = Instant::now();
                 let actor = Actor::Person(op.actor());
                 let (res, body) = match (op.command(), op.query()) {
-                    (Some(c), _) => (service_result(s.execute(actor, c).await), None),
+                    (Some(c), _) => {
+                        let r = s.execute(actor, c).await;
+                        let body = match &r {
+                            Ok(Outcome::Created(id)) => Some(serde_json::json!({ "id": id })),
+                            _ => None,
+                        };
+                        (service_result(r), body)
+                    }
                     (None, Some(q)) => {
                         let r = s.query(actor, q).await;
                         let body = r.as_ref().ok().and_then(answer_json);
@@ -747,8 +818,37 @@ impl Http {
                 c.post(format!("{base}/api/v1/quotas/{number}/reassign")).json(&serde_json::json!({ "to": to }))
             }
             Op::Form { year, .. } => c.post(format!("{base}/api/v1/planning/{year}/forming")),
+            Op::Preferences { year, .. } => c.get(format!("{base}/api/v1/planning/{year}/preferences")),
             Op::Setup { year, step, .. } => match step {
                 Step::ShowCycle => c.get(format!("{base}/api/v1/planning/{year}")),
+                Step::GrantExpert(person) => c
+                    .post(format!("{base}/api/v1/persons/{person}/roles"))
+                    .json(&serde_json::json!({ "role": Role::Expert, "basis": EXPERT_BASIS })),
+                Step::Questionnaire(worker) => {
+                    let (directions, topics, forms) = preferences();
+                    c.put(format!("{base}/api/v1/persons/{worker}/questionnaire/{year}"))
+                        .json(&serde_json::json!({ "directions": directions, "topics": topics, "forms": forms }))
+                }
+                Step::Submit(provider, title) => c.post(format!("{base}/api/v1/programs")).json(&serde_json::json!({
+                    "provider": provider,
+                    "title": title,
+                    "hours": 36,
+                    "annotation": "Программа для реестра планового повышения квалификации",
+                    "positions": ["all"],
+                    "profile_for": ["all"],
+                    "year": year,
+                    "direction": "Функциональная грамотность",
+                })),
+                Step::Review(program, stage) => c.post(format!("{base}/api/v1/programs/{program}/reviews")).json(
+                    &serde_json::json!({ "stage": stage, "passed": true, "conclusion": "Соответствует требованиям" }),
+                ),
+                Step::Protocol(program, members) => {
+                    let votes: Vec<serde_json::Value> =
+                        members.iter().map(|m| serde_json::json!({ "member": m, "vote": Vote::For })).collect();
+                    c.post(format!("{base}/api/v1/programs/{program}/protocol"))
+                        .json(&serde_json::json!({ "number": format!("ЭС-{year}-1"), "votes": votes }))
+                }
+                Step::ApproveRegistry => c.post(format!("{base}/api/v1/planning/{year}/registry/approve")),
                 Step::Advance => c.post(format!("{base}/api/v1/planning/{year}/advance")),
                 Step::Norm(amount) => {
                     c.put(format!("{base}/api/v1/planning/{year}/norm")).json(&serde_json::json!({ "amount": amount }))
@@ -789,6 +889,9 @@ struct Shared {
     year: i32,
     /// Organisations by id.
     org_index: HashMap<OrgId, usize>,
+    /// The year's registry (Tatarstan): programs the expert council recommended and the
+    /// ministry approved during the set-up.
+    registry: Vec<ProgramId>,
     deadline: Instant,
     max_requests: u64,
     issued: AtomicU64,
@@ -848,10 +951,15 @@ async fn client(
     let year = shared.year;
     let tatarstan = g.spec.region == Region::Tatarstan;
     let mut formed = Instant::now();
+    // Tatarstan: this client's workers known to hold no number, or a used one.
+    let mut spent: HashSet<usize> = HashSet::new();
     while Instant::now() < shared.deadline && !shared.stop.load(Ordering::Relaxed) {
         if shared.issued.fetch_add(1, Ordering::Relaxed) >= shared.max_requests {
             break;
         }
+        // In process, a store's call may finish without ever waiting: yield, so that no client
+        // keeps a runtime thread from the others (the operator forming groups, the timers).
+        tokio::task::yield_now().await;
         // Tatarstan, R-W4: one client is the operator forming groups from the applications.
         if tatarstan && first && formed.elapsed() >= FORM_EVERY {
             formed = Instant::now();
@@ -862,7 +970,12 @@ async fn client(
         let worker = g.workers[w].id;
         let org = orgs.get(&w).copied().unwrap_or(g.workers[w].org as usize);
         let resp = g.orgs[org].responsible;
-        let roll = rng.u32(..100);
+        let mut roll = rng.u32(..100);
+        if tatarstan && spent.contains(&w) && (voucher..quota).contains(&roll) {
+            // Tatarstan: a worker whose number is used, or who holds none, has no application
+            // or refusal left to make this year: they enrol instead.
+            roll = 0;
+        }
         if roll < enrol {
             let group = g.groups[rng.usize(..g.groups.len())].id;
             if exec.run(&Op::Enrol { actor: resp, worker, group }, &mut out.stats).await == Res::Ok {
@@ -882,12 +995,21 @@ async fn client(
             let number = if tatarstan {
                 match held_number(&exec, resp, worker, year, &mut out.stats).await {
                     Some((n, status, _)) if status == "assigned" => Some(n),
-                    _ => continue,
+                    Some((_, status, _)) if status == "refused" => continue,
+                    _ => {
+                        spent.insert(w);
+                        continue;
+                    }
                 }
             } else {
                 None
             };
-            let program = g.programs[rng.usize(..g.programs.len())].id;
+            // Tatarstan: half the applications go to the year's registry.
+            let program = if !shared.registry.is_empty() && rng.bool() {
+                shared.registry[rng.usize(..shared.registry.len())]
+            } else {
+                g.programs[rng.usize(..g.programs.len())].id
+            };
             let op = Op::Apply { actor: resp, worker, program, year, quota: number };
             if exec.run(&op, &mut out.stats).await == Res::Ok {
                 out.successes.push(Success::Applied { worker, program, year });
@@ -896,6 +1018,7 @@ async fn client(
             // Tatarstan, R-W3: a temporary refusal agreed by the organisation, and the number
             // reassigned by the organisation's operator to another of its workers.
             let Some((number, status, quota_org)) = held_number(&exec, resp, worker, year, &mut out.stats).await else {
+                spent.insert(w);
                 continue;
             };
             if status == "assigned" {
@@ -904,6 +1027,7 @@ async fn client(
                     continue;
                 }
             } else if status != "refused" {
+                spent.insert(w);
                 continue;
             }
             let Some(oi) = quota_org.and_then(|o| shared.org_index.get(&o).copied()) else { continue };
@@ -934,7 +1058,10 @@ async fn client(
                 &[Metric::Staff, Metric::PkOverdue]
             };
             let metric = metrics[rng.usize(..metrics.len())];
-            let op = if rng.u32(..5) == 0 {
+            let op = if tatarstan && rng.u32(..10) == 0 {
+                // The ministry reads what the questionnaire asked for (R-W3 stage 1).
+                Op::Preferences { actor: g.ministry, year }
+            } else if rng.u32(..5) == 0 {
                 let t = &g.territories[g.orgs[org].territory];
                 Op::Report { actor: t.official, metric, scope: Some(ScopeRef::Territory(t.id)) }
             } else {
@@ -1046,48 +1173,86 @@ async fn spawn_server(
 }
 
 /// Runs the region's planning cycle up to where its users work during the load, through the
-/// commands a region's operator and ministry would send, and returns their statistics. Samara
-/// and Yugra plan by dates ("today" lies in Yugra's application window): nothing to do.
-/// Tatarstan plans by stages (R-W3): the operator opens the year's cycle and moves it on; at
-/// stage 2 the ministry sets the financing norm and the state-assignment limit (R-F1); at
-/// stage 5 the operator issues the quota numbers; the load runs at stage 6 (applications with a
-/// number, refusals and reassignment, forming). A cycle already at stage 6 (a server run over
-/// the same database before, `--url`) is left as it is.
-async fn prepare(exec: &Exec, g: &Generated, year: i32) -> Result<HashMap<Kind, Stats>, String> {
+/// commands its operator, ministry, providers, experts and responsibles would send, and returns
+/// the registry's programs (to apply for) and the set-up's statistics. Samara and Yugra plan by
+/// dates ("today" lies in Yugra's application window): nothing to do. Tatarstan plans by stages
+/// (R-W3): the operator opens the year's cycle and appoints the expert council (the territory
+/// officials); at stage 1 one in forty workers answers the questionnaire (by their
+/// responsible); at stage 2 the ministry sets the financing norm and the state-assignment limit
+/// (R-F1) and every provider submits a program for the year; at stage 3 the council reviews each
+/// (technical, then content expertise) and votes for it; at stage 5 the ministry approves the
+/// registry and the operator issues the quota numbers; the load runs at stage 6 (applications
+/// with a number, refusals and reassignment, forming). A cycle at stage 6 already (a server over
+/// a region prepared before, `--url`) is left as it is; one part-way or past stage 6 is an error.
+async fn prepare(exec: &Exec, g: &Generated, year: i32) -> Result<(Vec<ProgramId>, HashMap<Kind, Stats>), String> {
     let mut stats = HashMap::new();
     if g.spec.region != Region::Tatarstan {
-        return Ok(stats);
+        return Ok((Vec::new(), stats));
     }
     let op = |actor, step| Op::Setup { actor, year, step };
     let (res, body) = exec.fetch(&op(g.operator, Step::ShowCycle), &mut stats).await;
     let stage = body.as_ref().and_then(|b| b.get("stage")).and_then(serde_json::Value::as_u64);
-    let Some(mut stage) = stage.filter(|_| res == Res::Ok) else {
+    let Some(stage) = stage.filter(|_| res == Res::Ok) else {
         return Err(format!("set-up: the {year} cycle could not be read: {res:?}"));
     };
-    if stage > 6 {
-        return Err(format!("set-up: the {year} cycle is at stage {stage}, past the applications (6)"));
+    match stage {
+        0 => {}
+        6 => return Ok((Vec::new(), stats)),
+        s => return Err(format!("set-up: the {year} cycle is at stage {s}: use a fresh region, or one at stage 6")),
     }
+    let experts: Vec<PersonId> = g.territories.iter().map(|t| t.official).collect();
+    let roles: HashSet<PersonId> = g.accounts.iter().map(|a| a.person).collect();
     // The limit: the norm for every worker, twice over; enrolments commit it too.
     let limit = format!("{}.00", NORM * 2 * g.workers.len());
-    while stage < 6 {
+    let mut registry = Vec::new();
+    for stage in 0..6 {
         let mut steps = Vec::new();
-        if stage == 2 {
-            steps.push(op(g.ministry, Step::Norm(format!("{NORM}.00"))));
-            steps.push(op(g.ministry, Step::Limit(limit.clone())));
-        }
-        if stage == 5 {
-            steps.push(op(g.operator, Step::IssueQuotas));
+        match stage {
+            0 => steps.extend(experts.iter().map(|e| op(g.operator, Step::GrantExpert(*e)))),
+            1 => {
+                for (i, w) in g.workers.iter().enumerate() {
+                    // Workers of schools and the like, whose first worker is `org_responsible`.
+                    let served = w.org as usize > g.territories.len() && !g.orgs[w.org as usize].provider;
+                    if i % 40 == 5 && served && w.pedagogical && !roles.contains(&w.id) {
+                        let resp = g.orgs[w.org as usize].responsible;
+                        steps.push(op(resp, Step::Questionnaire(w.id)));
+                    }
+                }
+            }
+            2 => {
+                steps.push(op(g.ministry, Step::Norm(format!("{NORM}.00"))));
+                steps.push(op(g.ministry, Step::Limit(limit.clone())));
+                for (i, p) in g.providers.iter().enumerate() {
+                    let title = format!("Функциональная грамотность: реестр {year}, программа {}", i + 1);
+                    steps.push(op(p.curator, Step::Submit(g.orgs[p.org].id, title)));
+                }
+            }
+            3 => {
+                for p in &registry {
+                    steps.push(op(experts[0], Step::Review(*p, ExpertiseStage::Technical)));
+                    steps.push(op(experts[experts.len() - 1], Step::Review(*p, ExpertiseStage::Content)));
+                    steps.push(op(experts[0], Step::Protocol(*p, experts.clone())));
+                }
+            }
+            5 => {
+                steps.push(op(g.ministry, Step::ApproveRegistry));
+                steps.push(op(g.operator, Step::IssueQuotas));
+            }
+            _ => {}
         }
         steps.push(op(g.operator, Step::Advance));
         for s in steps {
-            let res = exec.run(&s, &mut stats).await;
+            let (res, body) = exec.fetch(&s, &mut stats).await;
             if res != Res::Ok {
                 return Err(format!("set-up at stage {stage}: {s:?}: {res:?}"));
             }
+            if let Op::Setup { step: Step::Submit(..), .. } = s {
+                let id = body.as_ref().and_then(|b| b.get("id")).and_then(|i| serde_json::from_value(i.clone()).ok());
+                registry.push(ProgramId(id.ok_or("set-up: a submitted program without its id")?));
+            }
         }
-        stage += 1;
     }
-    Ok(stats)
+    Ok((registry, stats))
 }
 
 /// Stops the server politely (SIGTERM, then SIGKILL after 10 s).
@@ -1298,9 +1463,14 @@ async fn run(a: Args) -> Result<bool, String> {
     }
 
     // The planning cycle's set-up (Tatarstan), through the same commands as the load.
-    let setup = prepare(&exec, &region, year).await?;
+    let (registry, setup) = prepare(&exec, &region, year).await?;
     if let Some(s) = setup.get(&Kind::Setup) {
-        println!("set-up: {} commands of the {year} cycle, {} done", s.count, s.ok);
+        println!(
+            "set-up: {} commands of the {year} cycle, {} done; {} programs in the registry",
+            s.count,
+            s.ok,
+            registry.len()
+        );
     }
 
     // The load.
@@ -1321,6 +1491,7 @@ async fn run(a: Args) -> Result<bool, String> {
         mix,
         year,
         org_index,
+        registry,
         deadline: started + Duration::from_secs_f64(a.seconds),
         max_requests: a.max_requests,
         issued: AtomicU64::new(0),
@@ -1378,6 +1549,7 @@ async fn run(a: Args) -> Result<bool, String> {
             mix,
             year,
             org_index: shared.org_index.clone(),
+            registry: shared.registry.clone(),
             deadline: shared.deadline.max(Instant::now() + Duration::from_secs(2)),
             max_requests: a.max_requests,
             issued: AtomicU64::new(shared.issued.load(Ordering::SeqCst)),
