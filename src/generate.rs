@@ -1119,7 +1119,14 @@ pub struct OutboxEntry {
 ///   has vouchers); R-V3: at most one open application per worker;
 /// - R-A2, R-A3: one account per email (case-insensitive) and per SNILS;
 /// - R-E4: at most one current workplace per person;
-/// - no enrolment in a group or of a person that does not exist.
+/// - no enrolment in a group or of a person that does not exist;
+/// - the planning cycle ([`check_plans`]): one application per worker, program and year, each
+///   made inside its window (R-W1, R-W2), with a number of one's own where the region has quota
+///   numbers (R-W3), and a placed application seated in its group (R-W4);
+/// - quota numbers ([`check_quotas`], R-W3): one per worker and year, a year's numbers exactly
+///   those issued, each move from the holder of the moment;
+/// - funding ([`check_funding`], R-F1): no account above its limit, and the quota numbers'
+///   commitments within the state account's use.
 pub fn check_invariants(dump: &Dump, policy: &RegionPolicy) -> Vec<String> {
     use std::collections::HashSet;
     let mut out = Vec::new();
@@ -1189,6 +1196,148 @@ pub fn check_invariants(dump: &Dump, policy: &RegionPolicy) -> Vec<String> {
     for (person, n) in current {
         if n > 1 {
             out.push(format!("R-E4: person {person} has {n} current workplaces"));
+        }
+    }
+    out.extend(check_plans(dump, policy));
+    out.extend(check_quotas(dump));
+    out.extend(check_funding(dump));
+    out
+}
+
+/// The planning cycle's invariants over a dump's plan entries (applications):
+/// - R-W1..R-W3: at most one application per worker, program and planning year (the decision
+///   refuses a second one, the SQL stores' `kadry_plans_once` backs it);
+/// - R-W1 (Samara), R-W2 (Yugra): every application made inside the region's `plan_training`
+///   window for its year, on the region's local date of `planned_at`;
+/// - R-W3 (regions with quota numbers, Tatarstan): every application carries a number, that
+///   number is `used`, held by the applicant for the same year, and no number serves two
+///   applications;
+/// - R-W4: an application `placed` by forming (or an accepted offer) names its group, and the
+///   worker holds a seat there.
+pub fn check_plans(dump: &Dump, policy: &RegionPolicy) -> Vec<String> {
+    use kadry_core::planning::{PlanStatus, QuotaStatus};
+    use kadry_core::policy::WindowAction;
+    use std::collections::HashSet;
+    let mut out = Vec::new();
+    let mut once = HashSet::new();
+    let quotas: HashMap<&str, &kadry_core::planning::Quota> =
+        dump.quotas.iter().map(|q| (q.number.as_str(), q)).collect();
+    let mut used_by: HashMap<&str, PlanId> = HashMap::new();
+    let seats: HashSet<(PersonId, GroupId)> = dump
+        .enrollments
+        .iter()
+        .filter(|e| e.status != EnrollmentStatus::Removed)
+        .map(|e| (e.person, e.group))
+        .collect();
+    for p in &dump.plans {
+        if !once.insert((p.person, p.program, p.year)) {
+            out.push(format!("R-W1..R-W3: worker {} applied twice for program {} in {}", p.person, p.program, p.year));
+        }
+        let on = policy.local_date(p.planned_at);
+        if policy.window(WindowAction::PlanTraining).is_some()
+            && policy.check_window(WindowAction::PlanTraining, p.year, on).is_err()
+        {
+            out.push(format!("R-W1/R-W2: application {} for {} made on {on}, outside its window", p.id, p.year));
+        }
+        if policy.quotas {
+            match p.quota.as_deref() {
+                None => out.push(format!("R-W3: application {} carries no quota number", p.id)),
+                Some(n) => {
+                    match quotas.get(n) {
+                        None => out.push(format!("R-W3: application {} names number {n}, never issued", p.id)),
+                        Some(q) if q.holder != p.person || q.year != p.year || q.status != QuotaStatus::Used => out
+                            .push(format!(
+                                "R-W3: application {} of {} for {} names number {n}, held by {} for {} ({:?})",
+                                p.id, p.person, p.year, q.holder, q.year, q.status
+                            )),
+                        Some(_) => {}
+                    }
+                    if let Some(other) = used_by.insert(n, p.id) {
+                        out.push(format!("R-W3: number {n} serves two applications, {other} and {}", p.id));
+                    }
+                }
+            }
+        }
+        if p.status == PlanStatus::Placed {
+            match p.group {
+                Some(g) if seats.contains(&(p.person, g)) => {}
+                Some(g) => out.push(format!("R-W4: application {} is placed in group {g} without a seat", p.id)),
+                None => out.push(format!("R-W4: application {} is placed in no group", p.id)),
+            }
+        }
+    }
+    out
+}
+
+/// Quota numbers' invariants (R-W3, Tatarstan):
+/// - a number is held by one worker at a time, and a worker holds at most one number a year
+///   (the SQL stores' `kadry_quotas_one_per_year` backs it);
+/// - a year's numbers are exactly those of its issue: `YYYY-000001` up to the count, none
+///   missing, none beyond (numbers are issued in one sequence and only move afterwards);
+/// - a used number was used by its holder (checked with the applications in [`check_plans`]);
+///   each move went from the holder of the moment to the next, and ends at the holder.
+pub fn check_quotas(dump: &Dump) -> Vec<String> {
+    use kadry_core::planning::quota_number;
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
+    let mut out = Vec::new();
+    let mut numbers = HashSet::new();
+    let mut held = HashSet::new();
+    let mut by_year: BTreeMap<i32, BTreeSet<&str>> = BTreeMap::new();
+    for q in &dump.quotas {
+        if !numbers.insert(q.number.as_str()) {
+            out.push(format!("R-W3: number {} is held twice", q.number));
+        }
+        if !held.insert((q.holder, q.year)) {
+            out.push(format!("R-W3: worker {} holds two numbers for {}", q.holder, q.year));
+        }
+        by_year.entry(q.year).or_default().insert(q.number.as_str());
+        let mut at = q.moves.first().map_or(q.holder, |m| m.from);
+        for m in &q.moves {
+            if m.from != at {
+                out.push(format!("R-W3: number {} moved from {} while {at} held it", q.number, m.from));
+            }
+            at = m.to;
+        }
+        if at != q.holder {
+            out.push(format!("R-W3: number {} last moved to {at} but is held by {}", q.number, q.holder));
+        }
+    }
+    for (year, set) in by_year {
+        let issued: BTreeSet<String> = (1..=set.len()).map(|n| quota_number(year, n)).collect();
+        for n in set {
+            if !issued.contains(n) {
+                out.push(format!("R-W3: number {n} lies outside the {year} issue of {} numbers", issued.len()));
+            }
+        }
+    }
+    out
+}
+
+/// Funding invariants (R-F1): no account committed beyond its limit (the SQL stores'
+/// `kadry_funding_within` backs it), and the commitments carried by a year's quota numbers
+/// within what the year's state account has used.
+pub fn check_funding(dump: &Dump) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in &dump.funding {
+        if let Some(limit) = a.limit
+            && a.used > limit
+        {
+            out.push(format!("R-F1: {} {:?} used {} above its limit {limit}", a.year, a.source, a.used));
+        }
+    }
+    let mut carried: HashMap<i32, kadry_core::planning::Money> = HashMap::new();
+    for q in &dump.quotas {
+        *carried.entry(q.year).or_default() += q.committed;
+    }
+    for (year, sum) in carried {
+        let used = dump
+            .funding
+            .iter()
+            .find(|a| a.year == year && a.source == Funding::State)
+            .map(|a| a.used)
+            .unwrap_or_default();
+        if sum > used {
+            out.push(format!("R-F1: the {year} quota numbers carry {sum}, the state account has used {used}"));
         }
     }
     out

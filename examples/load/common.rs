@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
-use kadry::core::model::{Employment, Enrollment, Group, Notification, Person, Voucher};
+use kadry::core::model::{Employment, Enrollment, Group, Notification, Person, PlanEntry, Voucher};
+use kadry::core::planning::{FundingAccount, Quota, from_kopecks};
 use kadry::core::ports::Store;
 use kadry::generate::{Account, Dump, OutboxEntry};
 
@@ -101,7 +102,8 @@ fn decode<T: serde::de::DeserializeOwned>(doc: &str) -> Result<T, String> {
 }
 
 /// Reads the whole store back: its main tables and the outbox (for SQL stores, from the
-/// tables' `doc` columns; a group's seats from its `taken` column).
+/// tables' `doc` columns; a group's seats from its `taken` column; funding accounts from their
+/// columns, in kopecks).
 pub async fn dump(opened: &Opened) -> Result<(Dump, Vec<OutboxEntry>), String> {
     macro_rules! read_sql {
         ($pool:expr) => {{
@@ -125,6 +127,26 @@ pub async fn dump(opened: &Opened) -> Result<(Dump, Vec<OutboxEntry>), String> {
             }
             for doc in docs("kadry_enrollments").await? {
                 d.enrollments.push(decode::<Enrollment>(&doc)?);
+            }
+            for doc in docs("kadry_plans").await? {
+                d.plans.push(decode::<PlanEntry>(&doc)?);
+            }
+            for doc in docs("kadry_quotas").await? {
+                d.quotas.push(decode::<Quota>(&doc)?);
+            }
+            let funding: Vec<(i64, String, Option<i64>, i64, i64)> =
+                sqlx::query_as("SELECT year, source, amount_limit, used, commitments FROM kadry_funding")
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| format!("kadry_funding: {e}"))?;
+            for (year, source, limit, used, commitments) in funding {
+                d.funding.push(FundingAccount {
+                    year: i32::try_from(year).map_err(|e| format!("kadry_funding: {e}"))?,
+                    source: decode(&format!("\"{source}\""))?,
+                    limit: limit.map(from_kopecks),
+                    used: from_kopecks(used),
+                    commitments: u64::try_from(commitments).unwrap_or(0),
+                });
             }
             let groups: Vec<(String, i64)> = sqlx::query_as("SELECT doc, taken FROM kadry_groups")
                 .fetch_all(pool)

@@ -1,13 +1,19 @@
 //! The load test (docs/load.md): N concurrent clients against the example server or directly
-//! against a store, over a generated region (`kadry::generate`), mixing enrolments into scarce
-//! groups, voucher requests and approvals, transfers (with the new workplace's confirmation)
-//! and reports. Bounded in time and requests; loopback only. At the end it reads the whole
-//! database back and checks every invariant (`kadry::generate::check_invariants`: no group
-//! above capacity and `taken` equal to the seated enrolments, no two vouchers within the
-//! interval, one account per email and SNILS, one current workplace), that every request
-//! answered with a success is in the database, and that every notification in the outbox was
-//! delivered exactly once after the relay ran. It prints, per kind of request, the count, the
-//! successes, the refusals by code, the throughput and latency percentiles.
+//! against a store, over a generated region (`kadry::generate`) of any of the three regions
+//! (`--region`), doing what that region's users do through the real commands: in Samara,
+//! enrolments into scarce groups, voucher requests and approvals, transfers (with the new
+//! workplace's confirmation) and reports; in Yugra, applications for next year's planned
+//! training in the open window instead of vouchers; in Tatarstan, after a set-up that runs the
+//! year's cycle to stage 6 (norm, limit, quota numbers issued), applications with the worker's
+//! number, temporary refusals with the number reassigned, and the operator forming groups.
+//! Bounded in time and requests; loopback only. At the end it reads the whole database back and
+//! checks every invariant (`kadry::generate::check_invariants`: no group above capacity and
+//! `taken` equal to the seated enrolments, no two vouchers within the interval, one account per
+//! email and SNILS, one current workplace, applications once and inside their window, quota
+//! numbers held once and within the year's issue, funding within its limits), that every
+//! request answered with a success is in the database, and that every notification in the
+//! outbox was delivered exactly once after the relay ran. It prints, per kind of request, the
+//! count, the successes, the refusals by code, the throughput and latency percentiles.
 //!
 //! ```sh
 //! cargo build --release --all-features --examples
@@ -16,16 +22,21 @@
 //! target/release/examples/load --target store:postgres:postgres://postgres@127.0.0.1:5432/test --schema kadry_load
 //! target/release/examples/load --target server --server-bin target/release/examples/server --storage sqlite:/tmp/srv.db
 //! target/release/examples/load --target server --storage sqlite:/tmp/kill.db --seconds 30 --kill-after 10
+//! target/release/examples/load --region tatarstan --target server --storage sqlite:/tmp/tatarstan.db
 //! ```
 //!
-//! Flags: `--target store:memory|store:sqlite:PATH|store:postgres:URL|server`; for `server`:
+//! Flags: `--target store:memory|store:sqlite:PATH|store:postgres:URL|server`; `--region
+//! samara|yugra|tatarstan` (default samara: the region generated, the service's policy and the
+//! server's `--region`); for `server`:
 //! `--server-bin PATH` (default `target/release/examples/server`), `--storage
 //! sqlite:PATH|postgres:URL` (default a SQLite file in a temporary directory) or `--url URL`
-//! (a server already running over the same region: no set-up, no database checks unless
-//! `--storage` names its database, no delivery checks); `--schema NAME` (PostgreSQL: the
-//! schema, recreated; default `kadry_load`); `--clients N` (64), `--seconds S` (20),
-//! `--max-requests N` (no bound), `--workers N` (2 000), `--seed S` (1), `--mix
-//! enrol=45,voucher=20,transfer=10,report=25` (percentages of operations), `--kill-after S`
+//! (a server already running over the same region and `--region`: no set-up beyond the
+//! planning cycle's, no database checks unless `--storage` names its database, no delivery
+//! checks); `--schema NAME` (PostgreSQL: the schema, recreated; default `kadry_load`);
+//! `--clients N` (64), `--seconds S` (20), `--max-requests N` (no bound), `--workers N`
+//! (2 000), `--seed S` (1), `--mix enrol=45,voucher=20,apply=0,quota=0,transfer=10,report=25`
+//! (percentages of operations; each region has its own default, `voucher` is Samara's only and
+//! `quota` Tatarstan's only), `--kill-after S`
 //! (server only: SIGKILL the server after S seconds of load, restart it on the same database,
 //! go on until `--seconds`, then check); `--seats MIN-MAX` (seats of each recruiting group,
 //! default 8-25: scarce; large groups make most enrolments succeed). Exits 0 when every check passes, 1 on any invariant
@@ -45,18 +56,45 @@ use chrono::TimeZone as _;
 use hdrhistogram::Histogram;
 use kadry::adapters::relay::{Relay, RelaySettings};
 use kadry::core::command::{Command, Query};
-use kadry::core::ids::{GroupId, NotificationId, OrgId, PersonId};
-use kadry::core::model::{EmploymentStatus, EnrollmentStatus, Notification, NotificationKind, VoucherStatus};
+use kadry::core::ids::{GroupId, NotificationId, OrgId, PersonId, ProgramId};
+use kadry::core::model::{Audience, Role};
+use kadry::core::model::{EmploymentStatus, EnrollmentStatus, Funding, Notification, NotificationKind, VoucherStatus};
+use kadry::core::planning::{ExpertiseStage, MemberVote, StudyForm, Vote};
 use kadry::core::ports::Notifier;
 use kadry::core::types::Email;
+use kadry::core::{Outcome, QueryResult, Region};
 use kadry::generate::{Generated, PASSWORD, Spec, check_deliveries, check_invariants, generate};
 use kadry::{Actor, Metric, RandomIds, RegionPolicy, ScopeRef, Service, ShiftedClock};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const USAGE: &str = "usage: load --target store:memory|store:sqlite:PATH|store:postgres:URL|server \
-    [--server-bin PATH] [--storage sqlite:PATH|postgres:URL] [--url URL] [--schema NAME] [--clients N] \
-    [--seconds S] [--max-requests N] [--workers N] [--seed S] [--mix enrol=45,voucher=20,transfer=10,report=25] \
-    [--kill-after S] [--seats MIN-MAX]";
+    [--region samara|yugra|tatarstan] [--server-bin PATH] [--storage sqlite:PATH|postgres:URL] [--url URL] \
+    [--schema NAME] [--clients N] [--seconds S] [--max-requests N] [--workers N] [--seed S] \
+    [--mix enrol=45,voucher=20,apply=0,quota=0,transfer=10,report=25] [--kill-after S] [--seats MIN-MAX]";
+
+/// The operations `--mix` draws from, in this order.
+const OPS: [&str; 6] = ["enrol", "voucher", "apply", "quota", "transfer", "report"];
+
+/// A mix: the percentage of each of [`OPS`].
+type Mix = [u32; 6];
+
+/// What each region's users do (docs/load.md): Samara enrols, asks for vouchers, transfers and
+/// reads reports; Yugra applies for next year's planned training in the open window instead of
+/// asking for vouchers; Tatarstan applies with its quota numbers and refuses and reassigns them.
+fn default_mix(region: Region) -> Mix {
+    match region {
+        Region::Samara => [45, 20, 0, 0, 10, 25],
+        Region::Yugra => [30, 0, 35, 0, 10, 25],
+        Region::Tatarstan => [20, 0, 30, 15, 10, 25],
+    }
+}
+
+/// Seconds between two runs of the operator's forming of groups (Tatarstan, R-W4): one client
+/// forms, so two runs never overlap, as one operator's would not.
+const FORM_EVERY: Duration = Duration::from_secs(2);
+
+/// The financing norm per worker the load's Tatarstan cycle sets (R-F1), in roubles.
+const NORM: usize = 12_000;
 
 /// The relay's batch: at most one batch may be redelivered after a SIGKILL (delivered, not
 /// yet marked delivered when the process died).
@@ -83,23 +121,21 @@ struct Args {
     max_requests: u64,
     workers: usize,
     seed: u64,
-    mix: [u32; 4],
+    region: Region,
+    mix: Option<Mix>,
     kill_after: Option<f64>,
     seats: (u32, u32),
 }
 
-fn parse_mix(text: &str) -> Result<[u32; 4], String> {
-    let mut mix = [0u32; 4];
+fn parse_mix(text: &str) -> Result<Mix, String> {
+    let mut mix = [0u32; 6];
     for part in text.split(',') {
         let (name, value) = part.split_once('=').ok_or_else(|| format!("--mix: {part:?} is not name=percent"))?;
         let v: u32 = value.parse().map_err(|e| format!("--mix {name}: {e}"))?;
-        let slot = match name {
-            "enrol" => 0,
-            "voucher" => 1,
-            "transfer" => 2,
-            "report" => 3,
-            other => return Err(format!("--mix: unknown operation {other} (enrol, voucher, transfer, report)")),
-        };
+        let slot = OPS
+            .iter()
+            .position(|o| *o == name)
+            .ok_or_else(|| format!("--mix: unknown operation {name} ({})", OPS.join(", ")))?;
         mix[slot] = v;
     }
     if mix.iter().sum::<u32>() != 100 {
@@ -120,7 +156,8 @@ fn args() -> Result<Args, String> {
         max_requests: u64::MAX,
         workers: 2_000,
         seed: 1,
-        mix: [45, 20, 10, 25],
+        region: Region::Samara,
+        mix: None,
         kill_after: None,
         seats: (8, 25),
     };
@@ -150,13 +187,27 @@ fn args() -> Result<Args, String> {
             }
             "--workers" => a.workers = value("--workers")?.parse().map_err(|e| format!("--workers: {e}"))?,
             "--seed" => a.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--mix" => a.mix = parse_mix(&value("--mix")?)?,
+            "--mix" => a.mix = Some(parse_mix(&value("--mix")?)?),
+            "--region" => {
+                let v = value("--region")?;
+                a.region = RegionPolicy::preset(&v)
+                    .map(|p| p.region)
+                    .ok_or_else(|| format!("--region: unknown region {v} (samara, yugra, tatarstan)"))?;
+            }
             "--seats" => a.seats = kadry::generate::Spec::parse_seats(&value("--seats")?)?,
             "--kill-after" => a.kill_after = Some(num("--kill-after", value("--kill-after")?)?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown flag {other}")),
         }
     }
+    let mix = a.mix.unwrap_or_else(|| default_mix(a.region));
+    if mix[1] > 0 && a.region != Region::Samara {
+        return Err(format!("--mix voucher: {} has no vouchers", a.region.as_str()));
+    }
+    if mix[3] > 0 && a.region != Region::Tatarstan {
+        return Err(format!("--mix quota: {} has no quota numbers", a.region.as_str()));
+    }
+    a.mix = Some(mix);
     if !(1..=4096).contains(&a.clients) {
         return Err("--clients must be 1 to 4096".into());
     }
@@ -201,20 +252,32 @@ enum Kind {
     Enrol,
     VoucherRequest,
     VoucherApprove,
+    Apply,
+    QuotaShow,
+    QuotaRefuse,
+    QuotaReassign,
+    Form,
     Transfer,
     ConfirmWorkplace,
     Report,
+    Setup,
     Login,
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    const ALL: [Kind; 13] = [
         Kind::Enrol,
         Kind::VoucherRequest,
         Kind::VoucherApprove,
+        Kind::Apply,
+        Kind::QuotaShow,
+        Kind::QuotaRefuse,
+        Kind::QuotaReassign,
+        Kind::Form,
         Kind::Transfer,
         Kind::ConfirmWorkplace,
         Kind::Report,
+        Kind::Setup,
         Kind::Login,
     ];
 
@@ -223,22 +286,117 @@ impl Kind {
             Kind::Enrol => "enrol",
             Kind::VoucherRequest => "voucher.request",
             Kind::VoucherApprove => "voucher.approve",
+            Kind::Apply => "apply",
+            Kind::QuotaShow => "quota.show",
+            Kind::QuotaRefuse => "quota.refuse",
+            Kind::QuotaReassign => "quota.reassign",
+            Kind::Form => "form_groups",
             Kind::Transfer => "transfer",
             Kind::ConfirmWorkplace => "workplace.confirm",
             Kind::Report => "report",
+            Kind::Setup => "setup",
             Kind::Login => "login",
         }
     }
 }
 
+/// A step of the planning cycle's set-up before the load (Tatarstan, R-W3: the operator moves
+/// the cycle to stage 6; workers answer the questionnaire; the ministry sets the norm and the
+/// limit; providers submit programs, the expert council reviews them and votes, the ministry
+/// approves the registry; the operator issues numbers).
+#[derive(Debug, Clone)]
+enum Step {
+    ShowCycle,
+    Advance,
+    GrantExpert(PersonId),
+    Questionnaire(PersonId),
+    Norm(String),
+    Limit(String),
+    Submit(OrgId, String),
+    Review(ProgramId, ExpertiseStage),
+    Protocol(ProgramId, Vec<PersonId>),
+    ApproveRegistry,
+    IssueQuotas,
+}
+
+/// The questionnaire's answer (R-W3 stage 1): directions, topics and forms of study.
+fn preferences() -> (Vec<String>, Vec<String>, Vec<StudyForm>) {
+    (
+        vec!["Функциональная грамотность".into()],
+        vec!["Формирующее оценивание".into(), "Цифровая образовательная среда".into()],
+        vec![StudyForm::Blended],
+    )
+}
+
+/// The order the load's experts are appointed by.
+const EXPERT_BASIS: &str = "приказ № 77 от 10.02.2025 «О составе Экспертного совета»";
+
 #[derive(Debug, Clone)]
 enum Op {
-    Enrol { actor: PersonId, worker: PersonId, group: GroupId },
-    VoucherRequest { actor: PersonId, worker: PersonId },
-    VoucherApprove { actor: PersonId, worker: PersonId },
-    Transfer { actor: PersonId, worker: PersonId, to: OrgId },
-    ConfirmWorkplace { actor: PersonId, worker: PersonId },
-    Report { actor: PersonId, metric: Metric, scope: Option<ScopeRef> },
+    Enrol {
+        actor: PersonId,
+        worker: PersonId,
+        group: GroupId,
+    },
+    VoucherRequest {
+        actor: PersonId,
+        worker: PersonId,
+    },
+    VoucherApprove {
+        actor: PersonId,
+        worker: PersonId,
+    },
+    /// R-W2/R-W3: an application for next year's planned training (`plan_training`).
+    Apply {
+        actor: PersonId,
+        worker: PersonId,
+        program: ProgramId,
+        year: i32,
+        quota: Option<String>,
+    },
+    QuotaShow {
+        actor: PersonId,
+        worker: PersonId,
+        year: i32,
+    },
+    QuotaRefuse {
+        actor: PersonId,
+        worker: PersonId,
+        year: i32,
+    },
+    QuotaReassign {
+        actor: PersonId,
+        number: String,
+        to: PersonId,
+    },
+    Form {
+        actor: PersonId,
+        year: i32,
+    },
+    Transfer {
+        actor: PersonId,
+        worker: PersonId,
+        to: OrgId,
+    },
+    ConfirmWorkplace {
+        actor: PersonId,
+        worker: PersonId,
+    },
+    Report {
+        actor: PersonId,
+        metric: Metric,
+        scope: Option<ScopeRef>,
+    },
+    /// R-W3 stage 1: the summary of the questionnaire's answers (counted as a report).
+    Preferences {
+        actor: PersonId,
+        year: i32,
+    },
+    Setup {
+        actor: PersonId,
+        year: i32,
+        step: Step,
+    },
 }
 
 impl Op {
@@ -247,9 +405,15 @@ impl Op {
             Op::Enrol { .. } => Kind::Enrol,
             Op::VoucherRequest { .. } => Kind::VoucherRequest,
             Op::VoucherApprove { .. } => Kind::VoucherApprove,
+            Op::Apply { .. } => Kind::Apply,
+            Op::QuotaShow { .. } => Kind::QuotaShow,
+            Op::QuotaRefuse { .. } => Kind::QuotaRefuse,
+            Op::QuotaReassign { .. } => Kind::QuotaReassign,
+            Op::Form { .. } => Kind::Form,
             Op::Transfer { .. } => Kind::Transfer,
             Op::ConfirmWorkplace { .. } => Kind::ConfirmWorkplace,
-            Op::Report { .. } => Kind::Report,
+            Op::Report { .. } | Op::Preferences { .. } => Kind::Report,
+            Op::Setup { .. } => Kind::Setup,
         }
     }
 
@@ -258,9 +422,89 @@ impl Op {
             Op::Enrol { actor, .. }
             | Op::VoucherRequest { actor, .. }
             | Op::VoucherApprove { actor, .. }
+            | Op::Apply { actor, .. }
+            | Op::QuotaShow { actor, .. }
+            | Op::QuotaRefuse { actor, .. }
+            | Op::QuotaReassign { actor, .. }
+            | Op::Form { actor, .. }
             | Op::Transfer { actor, .. }
             | Op::ConfirmWorkplace { actor, .. }
-            | Op::Report { actor, .. } => *actor,
+            | Op::Report { actor, .. }
+            | Op::Preferences { actor, .. }
+            | Op::Setup { actor, .. } => *actor,
+        }
+    }
+
+    /// The command it runs, or `None` for a query.
+    fn command(&self) -> Option<Command> {
+        Some(match self.clone() {
+            Op::Enrol { worker, group, .. } => Command::Enroll { worker, group },
+            Op::VoucherRequest { worker, .. } => Command::RequestVoucher { worker },
+            Op::VoucherApprove { worker, .. } => Command::ApproveVoucher { worker },
+            Op::Apply { worker, program, year, quota, .. } => {
+                Command::PlanTraining { worker, program, year, place: None, period: None, quota }
+            }
+            Op::QuotaRefuse { worker, year, .. } => Command::RefuseQuota { worker, year },
+            Op::QuotaReassign { number, to, .. } => Command::ReassignQuota { number, to },
+            Op::Form { year, .. } => Command::FormGroups { year },
+            Op::Transfer { worker, to, .. } => Command::Transfer { person: worker, to },
+            Op::ConfirmWorkplace { worker, .. } => Command::ConfirmWorkplace { person: worker },
+            Op::Setup { year, step, .. } => match step {
+                Step::Advance => Command::AdvanceStage { year },
+                Step::GrantExpert(person) => {
+                    Command::GrantRole { person, role: Role::Expert, scope: None, basis: EXPERT_BASIS.into() }
+                }
+                Step::Questionnaire(worker) => {
+                    let (directions, topics, forms) = preferences();
+                    Command::AnswerQuestionnaire { worker, year, directions, topics, forms }
+                }
+                Step::Submit(provider, title) => Command::SubmitProgram {
+                    provider,
+                    title,
+                    hours: 36,
+                    annotation: Some("Программа для реестра планового повышения квалификации".into()),
+                    positions: Audience::All,
+                    profile_for: Audience::All,
+                    org_kinds: Audience::All,
+                    subjects: Audience::All,
+                    year: Some(year),
+                    direction: Some("Функциональная грамотность".into()),
+                    min_group: None,
+                    max_group: None,
+                    places: None,
+                    form: None,
+                },
+                Step::Review(program, stage) => Command::ReviewProgram {
+                    program,
+                    stage,
+                    passed: true,
+                    conclusion: "Соответствует требованиям".into(),
+                },
+                Step::Protocol(program, members) => Command::RecordProtocol {
+                    program,
+                    number: format!("ЭС-{year}-1"),
+                    votes: members.into_iter().map(|member| MemberVote { member, vote: Vote::For }).collect(),
+                },
+                Step::ApproveRegistry => Command::ApproveRegistry { year },
+                Step::Norm(amount) => Command::SetFinancingNorm { year, program: None, amount: amount.parse().ok()? },
+                Step::Limit(amount) => {
+                    Command::SetFundingLimit { year, source: Funding::State, amount: amount.parse().ok()? }
+                }
+                Step::IssueQuotas => Command::IssueQuotas { year },
+                Step::ShowCycle => return None,
+            },
+            Op::QuotaShow { .. } | Op::Report { .. } | Op::Preferences { .. } => return None,
+        })
+    }
+
+    /// The query it asks, or `None` for a command.
+    fn query(&self) -> Option<Query> {
+        match self.clone() {
+            Op::QuotaShow { worker, year, .. } => Some(Query::ShowQuota { worker, year }),
+            Op::Report { metric, scope, .. } => Some(Query::Report { metric, scope }),
+            Op::Preferences { year, .. } => Some(Query::PreferencesSummary { year }),
+            Op::Setup { year, step: Step::ShowCycle, .. } => Some(Query::ShowCycle { year }),
+            _ => None,
         }
     }
 }
@@ -279,9 +523,28 @@ enum Res {
 /// What a success left in the database, checked at the end.
 #[derive(Debug, Clone)]
 enum Success {
-    Enrolled { worker: PersonId, group: GroupId },
-    VoucherIssued { worker: PersonId },
-    Moved { worker: PersonId, to: OrgId },
+    Enrolled {
+        worker: PersonId,
+        group: GroupId,
+    },
+    VoucherIssued {
+        worker: PersonId,
+    },
+    Moved {
+        worker: PersonId,
+        to: OrgId,
+    },
+    /// An application for `year` (R-W2, R-W3).
+    Applied {
+        worker: PersonId,
+        program: ProgramId,
+        year: i32,
+    },
+    /// A refused number moved to `to` (R-W3).
+    Reassigned {
+        number: String,
+        to: PersonId,
+    },
 }
 
 /// Per-kind statistics.
@@ -379,34 +642,44 @@ fn metric_path(m: Metric) -> &'static str {
     }
 }
 
+/// A query's answer as JSON, as the server would send it.
+fn answer_json(r: &QueryResult) -> Option<serde_json::Value> {
+    match r {
+        QueryResult::Quota(v) => serde_json::to_value(v).ok(),
+        QueryResult::Cycle(v) => serde_json::to_value(v).ok(),
+        _ => None,
+    }
+}
+
 impl Exec {
     async fn run(&self, op: &Op, stats: &mut HashMap<Kind, Stats>) -> Res {
+        self.fetch(op, stats).await.0
+    }
+
+    /// Runs `op`; for a query, also returns its answer as JSON.
+    async fn fetch(&self, op: &Op, stats: &mut HashMap<Kind, Stats>) -> (Res, Option<serde_json::Value>) {
         match self {
             Exec::Service(s) => {
                 let start = Instant::now();
                 let actor = Actor::Person(op.actor());
-                let res = match op.clone() {
-                    Op::Enrol { worker, group, .. } => {
-                        service_result(s.execute(actor, Command::Enroll { worker, group }).await)
+                let (res, body) = match (op.command(), op.query()) {
+                    (Some(c), _) => {
+                        let r = s.execute(actor, c).await;
+                        let body = match &r {
+                            Ok(Outcome::Created(id)) => Some(serde_json::json!({ "id": id })),
+                            _ => None,
+                        };
+                        (service_result(r), body)
                     }
-                    Op::VoucherRequest { worker, .. } => {
-                        service_result(s.execute(actor, Command::RequestVoucher { worker }).await)
+                    (None, Some(q)) => {
+                        let r = s.query(actor, q).await;
+                        let body = r.as_ref().ok().and_then(answer_json);
+                        (service_result(r), body)
                     }
-                    Op::VoucherApprove { worker, .. } => {
-                        service_result(s.execute(actor, Command::ApproveVoucher { worker }).await)
-                    }
-                    Op::Transfer { worker, to, .. } => {
-                        service_result(s.execute(actor, Command::Transfer { person: worker, to }).await)
-                    }
-                    Op::ConfirmWorkplace { worker, .. } => {
-                        service_result(s.execute(actor, Command::ConfirmWorkplace { person: worker }).await)
-                    }
-                    Op::Report { metric, scope, .. } => {
-                        service_result(s.query(actor, Query::Report { metric, scope }).await)
-                    }
+                    (None, None) => (Res::Failed(format!("{op:?}: not a command or query")), None),
                 };
                 stats.entry(op.kind()).or_insert_with(Stats::new).record(&res, start.elapsed());
-                res
+                (res, body)
             }
             Exec::Http(h) => h.run(op, stats).await,
         }
@@ -423,17 +696,26 @@ impl Http {
     }
 
     async fn outcome(&self, r: Result<reqwest::Response, reqwest::Error>) -> Res {
+        self.answer(r).await.0
+    }
+
+    /// The outcome and, on a success with a JSON body, the body.
+    async fn answer(&self, r: Result<reqwest::Response, reqwest::Error>) -> (Res, Option<serde_json::Value>) {
         let resp = match r {
             Ok(r) => r,
-            Err(e) => return self.transport(e),
+            Err(e) => return (self.transport(e), None),
         };
         let status = resp.status();
         if status.is_success() {
             return match resp.bytes().await {
-                Ok(_) => Res::Ok,
-                Err(e) => self.transport(e),
+                Ok(b) => (Res::Ok, serde_json::from_slice(&b).ok()),
+                Err(e) => (self.transport(e), None),
             };
         }
+        (self.refusal(status, resp).await, None)
+    }
+
+    async fn refusal(&self, status: reqwest::StatusCode, resp: reqwest::Response) -> Res {
         let body = match resp.text().await {
             Ok(b) => b,
             Err(e) => return self.transport(e),
@@ -503,13 +785,13 @@ impl Http {
         all
     }
 
-    async fn run(&self, op: &Op, stats: &mut HashMap<Kind, Stats>) -> Res {
+    async fn run(&self, op: &Op, stats: &mut HashMap<Kind, Stats>) -> (Res, Option<serde_json::Value>) {
         let token = match self.session(op.actor(), stats).await {
             Ok(t) => t,
             Err(res) => {
                 // The operation was not attempted: count it as what stopped it.
                 stats.entry(op.kind()).or_insert_with(Stats::new).record(&res, Duration::ZERO);
-                return res;
+                return (res, None);
             }
         };
         let base = self.base();
@@ -525,6 +807,57 @@ impl Http {
                 c.post(format!("{base}/api/v1/persons/{worker}/transfer")).json(&serde_json::json!({ "to": to }))
             }
             Op::ConfirmWorkplace { worker, .. } => c.post(format!("{base}/api/v1/persons/{worker}/workplace/confirm")),
+            Op::Apply { worker, program, year, quota, .. } => c
+                .post(format!("{base}/api/v1/persons/{worker}/plans"))
+                .json(&serde_json::json!({ "program": program, "year": year, "quota": quota })),
+            Op::QuotaShow { worker, year, .. } => c.get(format!("{base}/api/v1/persons/{worker}/quota/{year}")),
+            Op::QuotaRefuse { worker, year, .. } => {
+                c.post(format!("{base}/api/v1/persons/{worker}/quota/{year}/refuse"))
+            }
+            Op::QuotaReassign { number, to, .. } => {
+                c.post(format!("{base}/api/v1/quotas/{number}/reassign")).json(&serde_json::json!({ "to": to }))
+            }
+            Op::Form { year, .. } => c.post(format!("{base}/api/v1/planning/{year}/forming")),
+            Op::Preferences { year, .. } => c.get(format!("{base}/api/v1/planning/{year}/preferences")),
+            Op::Setup { year, step, .. } => match step {
+                Step::ShowCycle => c.get(format!("{base}/api/v1/planning/{year}")),
+                Step::GrantExpert(person) => c
+                    .post(format!("{base}/api/v1/persons/{person}/roles"))
+                    .json(&serde_json::json!({ "role": Role::Expert, "basis": EXPERT_BASIS })),
+                Step::Questionnaire(worker) => {
+                    let (directions, topics, forms) = preferences();
+                    c.put(format!("{base}/api/v1/persons/{worker}/questionnaire/{year}"))
+                        .json(&serde_json::json!({ "directions": directions, "topics": topics, "forms": forms }))
+                }
+                Step::Submit(provider, title) => c.post(format!("{base}/api/v1/programs")).json(&serde_json::json!({
+                    "provider": provider,
+                    "title": title,
+                    "hours": 36,
+                    "annotation": "Программа для реестра планового повышения квалификации",
+                    "positions": ["all"],
+                    "profile_for": ["all"],
+                    "year": year,
+                    "direction": "Функциональная грамотность",
+                })),
+                Step::Review(program, stage) => c.post(format!("{base}/api/v1/programs/{program}/reviews")).json(
+                    &serde_json::json!({ "stage": stage, "passed": true, "conclusion": "Соответствует требованиям" }),
+                ),
+                Step::Protocol(program, members) => {
+                    let votes: Vec<serde_json::Value> =
+                        members.iter().map(|m| serde_json::json!({ "member": m, "vote": Vote::For })).collect();
+                    c.post(format!("{base}/api/v1/programs/{program}/protocol"))
+                        .json(&serde_json::json!({ "number": format!("ЭС-{year}-1"), "votes": votes }))
+                }
+                Step::ApproveRegistry => c.post(format!("{base}/api/v1/planning/{year}/registry/approve")),
+                Step::Advance => c.post(format!("{base}/api/v1/planning/{year}/advance")),
+                Step::Norm(amount) => {
+                    c.put(format!("{base}/api/v1/planning/{year}/norm")).json(&serde_json::json!({ "amount": amount }))
+                }
+                Step::Limit(amount) => c
+                    .put(format!("{base}/api/v1/planning/{year}/limits/state"))
+                    .json(&serde_json::json!({ "amount": amount })),
+                Step::IssueQuotas => c.post(format!("{base}/api/v1/planning/{year}/quotas")),
+            },
             Op::Report { metric, scope, .. } => {
                 let mut url = format!("{base}/api/v1/reports/{}", metric_path(*metric));
                 match scope {
@@ -535,13 +868,13 @@ impl Http {
                 c.get(url)
             }
         };
-        let res = self.outcome(req.bearer_auth(token).send().await).await;
+        let (res, body) = self.answer(req.bearer_auth(token).send().await).await;
         if matches!(&res, Res::Refused(code) if code == "auth.required") {
             // A session lost (a restarted server): sign in again next time.
             self.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(&op.actor());
         }
         stats.entry(op.kind()).or_insert_with(Stats::new).record(&res, start.elapsed());
-        res
+        (res, body)
     }
 }
 
@@ -550,8 +883,15 @@ impl Http {
 
 struct Shared {
     region: Generated,
-    /// Percentages of enrolments, vouchers, transfers and reports.
-    mix: [u32; 4],
+    /// Percentages of each of [`OPS`].
+    mix: Mix,
+    /// The planning year applications are for: the year after "today".
+    year: i32,
+    /// Organisations by id.
+    org_index: HashMap<OrgId, usize>,
+    /// The year's registry (Tatarstan): programs the expert council recommended and the
+    /// ministry approved during the set-up.
+    registry: Vec<ProgramId>,
     deadline: Instant,
     max_requests: u64,
     issued: AtomicU64,
@@ -567,12 +907,32 @@ struct ClientOut {
 
 /// One client: its own workers (every `clients`-th one), so a worker's operations run one after
 /// another and the client knows where each works.
+/// The worker's number for `year` as their responsible sees it (R-W3): the number, its status
+/// (`assigned`, `used`, `refused`) and its organisation; `None` when they hold none.
+async fn held_number(
+    exec: &Exec,
+    actor: PersonId,
+    worker: PersonId,
+    year: i32,
+    stats: &mut HashMap<Kind, Stats>,
+) -> Option<(String, String, Option<OrgId>)> {
+    let (res, body) = exec.fetch(&Op::QuotaShow { actor, worker, year }, stats).await;
+    let body = body.filter(|_| res == Res::Ok)?;
+    let status = body.get("status")?.as_str()?.to_string();
+    if status == "none" {
+        return None;
+    }
+    let number = body.get("number")?.as_str()?.to_string();
+    let org = body.get("quota").and_then(|q| q.get("org")).and_then(|o| serde_json::from_value(o.clone()).ok());
+    Some((number, status, org))
+}
+
 async fn client(
     shared: Arc<Shared>,
     exec: Exec,
     mine: Vec<usize>,
     orgs: &mut HashMap<usize, usize>,
-    seed: u64,
+    (seed, first): (u64, bool),
 ) -> ClientOut {
     let g = &shared.region;
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -580,22 +940,48 @@ async fn client(
     if mine.is_empty() {
         return out;
     }
-    let [enrol, voucher, transfer, _] = shared.mix;
+    // Cumulative bounds of the mix's operations.
+    let mut bound = [0u32; 6];
+    let mut sum = 0;
+    for (i, m) in shared.mix.iter().enumerate() {
+        sum += m;
+        bound[i] = sum;
+    }
+    let [enrol, voucher, apply, quota, transfer, _] = bound;
+    let year = shared.year;
+    let tatarstan = g.spec.region == Region::Tatarstan;
+    let mut formed = Instant::now();
+    // Tatarstan: this client's workers known to hold no number, or a used one.
+    let mut spent: HashSet<usize> = HashSet::new();
     while Instant::now() < shared.deadline && !shared.stop.load(Ordering::Relaxed) {
         if shared.issued.fetch_add(1, Ordering::Relaxed) >= shared.max_requests {
             break;
+        }
+        // In process, a store's call may finish without ever waiting: yield, so that no client
+        // keeps a runtime thread from the others (the operator forming groups, the timers).
+        tokio::task::yield_now().await;
+        // Tatarstan, R-W4: one client is the operator forming groups from the applications.
+        if tatarstan && first && formed.elapsed() >= FORM_EVERY {
+            formed = Instant::now();
+            exec.run(&Op::Form { actor: g.operator, year }, &mut out.stats).await;
+            continue;
         }
         let w = mine[rng.usize(..mine.len())];
         let worker = g.workers[w].id;
         let org = orgs.get(&w).copied().unwrap_or(g.workers[w].org as usize);
         let resp = g.orgs[org].responsible;
-        let roll = rng.u32(..100);
+        let mut roll = rng.u32(..100);
+        if tatarstan && spent.contains(&w) && (voucher..quota).contains(&roll) {
+            // Tatarstan: a worker whose number is used, or who holds none, has no application
+            // or refusal left to make this year: they enrol instead.
+            roll = 0;
+        }
         if roll < enrol {
             let group = g.groups[rng.usize(..g.groups.len())].id;
             if exec.run(&Op::Enrol { actor: resp, worker, group }, &mut out.stats).await == Res::Ok {
                 out.successes.push(Success::Enrolled { worker, group });
             }
-        } else if roll < enrol + voucher {
+        } else if roll < voucher {
             let r = exec.run(&Op::VoucherRequest { actor: resp, worker }, &mut out.stats).await;
             if matches!(&r, Res::Ok) || matches!(&r, Res::Refused(c) if c == "voucher.pending_exists") {
                 let approve = Op::VoucherApprove { actor: g.operator, worker };
@@ -603,7 +989,55 @@ async fn client(
                     out.successes.push(Success::VoucherIssued { worker });
                 }
             }
-        } else if roll < enrol + voucher + transfer {
+        } else if roll < apply {
+            // The responsible applies for the worker for next year (Yugra: in the window until
+            // 15 October; Tatarstan: at stage 6, with the worker's number, looked up first).
+            let number = if tatarstan {
+                match held_number(&exec, resp, worker, year, &mut out.stats).await {
+                    Some((n, status, _)) if status == "assigned" => Some(n),
+                    Some((_, status, _)) if status == "refused" => continue,
+                    _ => {
+                        spent.insert(w);
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            // Tatarstan: half the applications go to the year's registry.
+            let program = if !shared.registry.is_empty() && rng.bool() {
+                shared.registry[rng.usize(..shared.registry.len())]
+            } else {
+                g.programs[rng.usize(..g.programs.len())].id
+            };
+            let op = Op::Apply { actor: resp, worker, program, year, quota: number };
+            if exec.run(&op, &mut out.stats).await == Res::Ok {
+                out.successes.push(Success::Applied { worker, program, year });
+            }
+        } else if roll < quota {
+            // Tatarstan, R-W3: a temporary refusal agreed by the organisation, and the number
+            // reassigned by the organisation's operator to another of its workers.
+            let Some((number, status, quota_org)) = held_number(&exec, resp, worker, year, &mut out.stats).await else {
+                spent.insert(w);
+                continue;
+            };
+            if status == "assigned" {
+                let refuse = Op::QuotaRefuse { actor: resp, worker, year };
+                if exec.run(&refuse, &mut out.stats).await != Res::Ok {
+                    continue;
+                }
+            } else if status != "refused" {
+                spent.insert(w);
+                continue;
+            }
+            let Some(oi) = quota_org.and_then(|o| shared.org_index.get(&o).copied()) else { continue };
+            let (from, to) = g.orgs[oi].staff;
+            let to = g.workers[from + rng.usize(..to - from)].id;
+            let op = Op::QuotaReassign { actor: g.orgs[oi].responsible, number: number.clone(), to };
+            if exec.run(&op, &mut out.stats).await == Res::Ok {
+                out.successes.push(Success::Reassigned { number, to });
+            }
+        } else if roll < transfer {
             let to_index = shared.destinations[rng.usize(..shared.destinations.len())];
             if to_index == org {
                 continue;
@@ -617,8 +1051,17 @@ async fn client(
                 }
             }
         } else {
-            let metric = [Metric::Staff, Metric::PkOverdue, Metric::VouchersActive][rng.usize(..3)];
-            let op = if rng.u32(..5) == 0 {
+            // Vouchers only where the region has them.
+            let metrics: &[Metric] = if g.spec.region == Region::Samara {
+                &[Metric::Staff, Metric::PkOverdue, Metric::VouchersActive]
+            } else {
+                &[Metric::Staff, Metric::PkOverdue]
+            };
+            let metric = metrics[rng.usize(..metrics.len())];
+            let op = if tatarstan && rng.u32(..10) == 0 {
+                // The ministry reads what the questionnaire asked for (R-W3 stage 1).
+                Op::Preferences { actor: g.ministry, year }
+            } else if rng.u32(..5) == 0 {
                 let t = &g.territories[g.orgs[org].territory];
                 Op::Report { actor: t.official, metric, scope: Some(ScopeRef::Territory(t.id)) }
             } else {
@@ -655,7 +1098,7 @@ async fn run_clients(
         let (shared, exec, mut map) = (shared.clone(), exec.clone(), std::mem::take(map));
         let s = seed ^ ((c as u64 + 1) << 20);
         handles.push(tokio::spawn(async move {
-            let out = client(shared, exec, mine, &mut map, s).await;
+            let out = client(shared, exec, mine, &mut map, (s, c == 0)).await;
             (out, map)
         }));
     }
@@ -706,6 +1149,8 @@ async fn spawn_server(
     if storage.starts_with("postgres:") {
         cmd.arg("--schema").arg(&a.schema);
     }
+    // The server's policy is the region's the load generated (not KADRY_REGION's).
+    cmd.arg("--region").arg(a.region.as_str());
     let mut child = cmd.spawn().map_err(|e| {
         format!("{}: {e} (build it: cargo build --release --all-features --examples)", a.server_bin.display())
     })?;
@@ -725,6 +1170,89 @@ async fn spawn_server(
     // Keep draining its stdout so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok(ServerProc { child, url })
+}
+
+/// Runs the region's planning cycle up to where its users work during the load, through the
+/// commands its operator, ministry, providers, experts and responsibles would send, and returns
+/// the registry's programs (to apply for) and the set-up's statistics. Samara and Yugra plan by
+/// dates ("today" lies in Yugra's application window): nothing to do. Tatarstan plans by stages
+/// (R-W3): the operator opens the year's cycle and appoints the expert council (the territory
+/// officials); at stage 1 one in forty workers answers the questionnaire (by their
+/// responsible); at stage 2 the ministry sets the financing norm and the state-assignment limit
+/// (R-F1) and every provider submits a program for the year; at stage 3 the council reviews each
+/// (technical, then content expertise) and votes for it; at stage 5 the ministry approves the
+/// registry and the operator issues the quota numbers; the load runs at stage 6 (applications
+/// with a number, refusals and reassignment, forming). A cycle at stage 6 already (a server over
+/// a region prepared before, `--url`) is left as it is; one part-way or past stage 6 is an error.
+async fn prepare(exec: &Exec, g: &Generated, year: i32) -> Result<(Vec<ProgramId>, HashMap<Kind, Stats>), String> {
+    let mut stats = HashMap::new();
+    if g.spec.region != Region::Tatarstan {
+        return Ok((Vec::new(), stats));
+    }
+    let op = |actor, step| Op::Setup { actor, year, step };
+    let (res, body) = exec.fetch(&op(g.operator, Step::ShowCycle), &mut stats).await;
+    let stage = body.as_ref().and_then(|b| b.get("stage")).and_then(serde_json::Value::as_u64);
+    let Some(stage) = stage.filter(|_| res == Res::Ok) else {
+        return Err(format!("set-up: the {year} cycle could not be read: {res:?}"));
+    };
+    match stage {
+        0 => {}
+        6 => return Ok((Vec::new(), stats)),
+        s => return Err(format!("set-up: the {year} cycle is at stage {s}: use a fresh region, or one at stage 6")),
+    }
+    let experts: Vec<PersonId> = g.territories.iter().map(|t| t.official).collect();
+    let roles: HashSet<PersonId> = g.accounts.iter().map(|a| a.person).collect();
+    // The limit: the norm for every worker, twice over; enrolments commit it too.
+    let limit = format!("{}.00", NORM * 2 * g.workers.len());
+    let mut registry = Vec::new();
+    for stage in 0..6 {
+        let mut steps = Vec::new();
+        match stage {
+            0 => steps.extend(experts.iter().map(|e| op(g.operator, Step::GrantExpert(*e)))),
+            1 => {
+                for (i, w) in g.workers.iter().enumerate() {
+                    // Workers of schools and the like, whose first worker is `org_responsible`.
+                    let served = w.org as usize > g.territories.len() && !g.orgs[w.org as usize].provider;
+                    if i % 40 == 5 && served && w.pedagogical && !roles.contains(&w.id) {
+                        let resp = g.orgs[w.org as usize].responsible;
+                        steps.push(op(resp, Step::Questionnaire(w.id)));
+                    }
+                }
+            }
+            2 => {
+                steps.push(op(g.ministry, Step::Norm(format!("{NORM}.00"))));
+                steps.push(op(g.ministry, Step::Limit(limit.clone())));
+                for (i, p) in g.providers.iter().enumerate() {
+                    let title = format!("Функциональная грамотность: реестр {year}, программа {}", i + 1);
+                    steps.push(op(p.curator, Step::Submit(g.orgs[p.org].id, title)));
+                }
+            }
+            3 => {
+                for p in &registry {
+                    steps.push(op(experts[0], Step::Review(*p, ExpertiseStage::Technical)));
+                    steps.push(op(experts[experts.len() - 1], Step::Review(*p, ExpertiseStage::Content)));
+                    steps.push(op(experts[0], Step::Protocol(*p, experts.clone())));
+                }
+            }
+            5 => {
+                steps.push(op(g.ministry, Step::ApproveRegistry));
+                steps.push(op(g.operator, Step::IssueQuotas));
+            }
+            _ => {}
+        }
+        steps.push(op(g.operator, Step::Advance));
+        for s in steps {
+            let (res, body) = exec.fetch(&s, &mut stats).await;
+            if res != Res::Ok {
+                return Err(format!("set-up at stage {stage}: {s:?}: {res:?}"));
+            }
+            if let Op::Setup { step: Step::Submit(..), .. } = s {
+                let id = body.as_ref().and_then(|b| b.get("id")).and_then(|i| serde_json::from_value(i.clone()).ok());
+                registry.push(ProgramId(id.ok_or("set-up: a submitted program without its id")?));
+            }
+        }
+    }
+    Ok((registry, stats))
 }
 
 /// Stops the server politely (SIGTERM, then SIGKILL after 10 s).
@@ -810,8 +1338,12 @@ fn load_avg() -> String {
 }
 
 async fn run(a: Args) -> Result<bool, String> {
-    let spec = Spec { seats: a.seats, ..Spec::new(a.workers, a.seed) };
-    let policy = RegionPolicy::samara();
+    let spec = Spec { seats: a.seats, region: a.region, ..Spec::new(a.workers, a.seed) };
+    let policy = RegionPolicy::preset(a.region.as_str()).ok_or("no such region")?;
+    let mix = a.mix.unwrap_or_else(|| default_mix(a.region));
+    // Applications are for the year after "today" (3 March 2025: Yugra's window for 2026 is
+    // open from 1 January to 15 October 2025; Tatarstan's cycle is moved to stage 6 below).
+    let year = RegionPolicy::default_planning_year(spec.today);
     let work_dir = std::env::temp_dir().join(format!("kadry-load-{}", std::process::id()));
     std::fs::create_dir_all(&work_dir).map_err(|e| e.to_string())?;
     let delivery_log = work_dir.join("deliveries.jsonl");
@@ -912,7 +1444,7 @@ async fn run(a: Args) -> Result<bool, String> {
 
     // Sessions first (server): the accounts the clients act as sign in before the clock starts.
     if let Exec::Http(h) = &exec {
-        let mut persons: Vec<PersonId> = vec![region.operator];
+        let mut persons: Vec<PersonId> = vec![region.operator, region.ministry];
         persons.extend(region.territories.iter().map(|t| t.official));
         persons.extend(destinations.iter().map(|o| region.orgs[*o].responsible));
         let warm = Instant::now();
@@ -930,22 +1462,36 @@ async fn run(a: Args) -> Result<bool, String> {
         }
     }
 
+    // The planning cycle's set-up (Tatarstan), through the same commands as the load.
+    let (registry, setup) = prepare(&exec, &region, year).await?;
+    if let Some(s) = setup.get(&Kind::Setup) {
+        println!(
+            "set-up: {} commands of the {year} cycle, {} done; {} programs in the registry",
+            s.count,
+            s.ok,
+            registry.len()
+        );
+    }
+
     // The load.
+    let shown: Vec<String> = OPS.iter().zip(mix).filter(|(_, m)| *m > 0).map(|(o, m)| format!("{o} {m}%")).collect();
     println!(
-        "load: {} clients, {} s{}, mix enrol {}% voucher {}% transfer {}% report {}%, load average before {}",
+        "load: {}, {} clients, {} s{}, mix {}, load average before {}",
+        a.region.as_str(),
         a.clients,
         a.seconds,
         a.kill_after.map(|k| format!(", SIGKILL after {k} s")).unwrap_or_default(),
-        a.mix[0],
-        a.mix[1],
-        a.mix[2],
-        a.mix[3],
+        shown.join(" "),
         load_avg()
     );
+    let org_index: HashMap<OrgId, usize> = region.orgs.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
     let started = Instant::now();
     let shared = Arc::new(Shared {
         region,
-        mix: a.mix,
+        mix,
+        year,
+        org_index,
+        registry,
         deadline: started + Duration::from_secs_f64(a.seconds),
         max_requests: a.max_requests,
         issued: AtomicU64::new(0),
@@ -1000,7 +1546,10 @@ async fn run(a: Args) -> Result<bool, String> {
         // Phase 2: the rest of the time.
         let rest = Arc::new(Shared {
             region: shared.region.clone(),
-            mix: a.mix,
+            mix,
+            year,
+            org_index: shared.org_index.clone(),
+            registry: shared.registry.clone(),
             deadline: shared.deadline.max(Instant::now() + Duration::from_secs(2)),
             max_requests: a.max_requests,
             issued: AtomicU64::new(shared.issued.load(Ordering::SeqCst)),
@@ -1157,6 +1706,10 @@ async fn run(a: Args) -> Result<bool, String> {
         .filter(|e| e.status == EmploymentStatus::Active || e.status == EmploymentStatus::Dismissed)
         .map(|e| (e.person, e.org))
         .collect();
+    let applied: HashSet<(PersonId, ProgramId, i32)> =
+        dump.plans.iter().map(|p| (p.person, p.program, p.year)).collect();
+    let moved: HashSet<(&str, PersonId)> =
+        dump.quotas.iter().flat_map(|q| q.moves.iter().map(|m| (q.number.as_str(), m.to))).collect();
     let mut vouchers_ok: HashMap<PersonId, usize> = HashMap::new();
     let mut lost = 0;
     for s in &successes {
@@ -1167,6 +1720,8 @@ async fn run(a: Args) -> Result<bool, String> {
                 true
             }
             Success::Moved { worker, to } => placed.contains(&(*worker, *to)),
+            Success::Applied { worker, program, year } => applied.contains(&(*worker, *program, *year)),
+            Success::Reassigned { number, to } => moved.contains(&(number.as_str(), *to)),
         };
         if !found {
             lost += 1;
@@ -1188,12 +1743,15 @@ async fn run(a: Args) -> Result<bool, String> {
         violations.push(format!("{lost} successes in all are not in the database"));
     }
     println!(
-        "checks: {} persons, {} groups, {} enrolments, {} vouchers, {} employments read back; {} successes verified",
+        "checks: {} persons, {} groups, {} enrolments, {} vouchers, {} employments, {} applications, {} quota numbers \
+         read back; {} successes verified",
         dump.persons.len(),
         dump.groups.len(),
         dump.enrollments.len(),
         dump.vouchers.len(),
         dump.employments.len(),
+        dump.plans.len(),
+        dump.quotas.len(),
         successes.len()
     );
     if let Some(p) = server.take() {

@@ -307,7 +307,8 @@ impl MemoryStore {
         v
     }
 
-    /// Every person, group, voucher and enrolment: a read-only dump for invariant checks.
+    /// Every person, group, voucher, enrolment, employment, plan entry, quota number and
+    /// funding account: a read-only dump for invariant checks.
     pub fn dump(&self) -> Dump {
         let s = self.snapshot();
         Dump {
@@ -316,6 +317,9 @@ impl MemoryStore {
             vouchers: s.vouchers.values().flat_map(|v| v.iter().cloned()).collect(),
             enrollments: s.enrollments.values().cloned().collect(),
             employments: s.employments.values().cloned().collect(),
+            plans: s.plans.values().flat_map(|v| v.iter().cloned()).collect(),
+            quotas: s.quotas.values().cloned().collect(),
+            funding: s.funding.values().cloned().collect(),
         }
     }
 }
@@ -333,6 +337,12 @@ pub struct Dump {
     pub enrollments: Vec<Enrollment>,
     /// Employments.
     pub employments: Vec<Employment>,
+    /// Plan entries: applications for planned training (R-W1..R-W4).
+    pub plans: Vec<PlanEntry>,
+    /// Quota numbers (Tatarstan, R-W3).
+    pub quotas: Vec<Quota>,
+    /// Funding accounts (R-F1).
+    pub funding: Vec<FundingAccount>,
 }
 
 /// A unit of work on the memory store.
