@@ -1193,4 +1193,60 @@ mod tests {
             .unwrap();
         assert!(out.created().is_some());
     }
+
+    fn quota_held_by(holder: PersonId) -> crate::planning::Quota {
+        crate::planning::Quota {
+            number: "2026-000001".into(),
+            year: 2026,
+            holder,
+            org: OrgId(uuid::Uuid::from_u128(20)),
+            territory: TerritoryId(uuid::Uuid::from_u128(21)),
+            status: crate::planning::QuotaStatus::Refused,
+            refused_on: None,
+            committed: Default::default(),
+            moves: vec![],
+        }
+    }
+
+    /// R-W3 under concurrency: a reassignment locks the number's holder, then reads the number
+    /// again. A number another command moved in between is a conflict (which `execute` retries
+    /// from the start), and nothing is applied or committed.
+    #[test]
+    fn r_w3_a_number_moved_while_it_is_reassigned_is_a_conflict() {
+        let (first, second) = (PersonId(uuid::Uuid::from_u128(10)), PersonId(uuid::Uuid::from_u128(11)));
+        let mut tx = MockTx::new();
+        tx.expect_prefetch().returning(|_| Ok(()));
+        let mut reads = vec![quota_held_by(second), quota_held_by(first)];
+        tx.expect_quota().times(2).returning(move |_| Ok(reads.pop()));
+        tx.expect_lock().withf(move |l| *l == crate::ports::Lock::Person(first)).times(1).returning(|_| Ok(()));
+        tx.expect_apply().never();
+        tx.expect_apply_all().never();
+        tx.expect_commit().never();
+        let s = service(tx);
+        let to = PersonId(uuid::Uuid::from_u128(12));
+        let cmd = Command::ReassignQuota { number: " 2026-000001 ".into(), to };
+        let err = block_on(s.execute_once(Actor::Person(operator().id), cmd)).unwrap_err();
+        assert_eq!(err.code(), "storage.conflict");
+    }
+
+    /// The same with the holder unchanged: the reassignment goes on to the rules (here the actor
+    /// holds no role, so it is refused there, after the lock and the second read).
+    #[test]
+    fn r_w3_a_number_not_moved_goes_on_to_the_rules() {
+        let holder = PersonId(uuid::Uuid::from_u128(10));
+        let mut tx = MockTx::new();
+        tx.expect_prefetch().returning(|_| Ok(()));
+        tx.expect_quota().times(2).returning(move |_| Ok(Some(quota_held_by(holder))));
+        tx.expect_lock().withf(move |l| *l == crate::ports::Lock::Person(holder)).times(1).returning(|_| Ok(()));
+        let op = operator();
+        tx.expect_person().returning(move |_| Ok(Some(op.clone())));
+        tx.expect_grants().returning(|_| Ok(vec![]));
+        tx.expect_employments().returning(|_| Ok(vec![]));
+        tx.expect_apply_all().never();
+        tx.expect_commit().never();
+        let s = service(tx);
+        let cmd = Command::ReassignQuota { number: "2026-000001".into(), to: PersonId(uuid::Uuid::from_u128(12)) };
+        let err = block_on(s.execute_once(Actor::Person(operator().id), cmd)).unwrap_err();
+        assert_eq!(err.code(), "access.denied");
+    }
 }

@@ -99,7 +99,7 @@ impl Service {
                 (Outcome::Done, Some(worker), pd::refuse_quota(ctx, cycle.as_ref(), quota, year)?)
             }
             C::ReassignQuota { number, to } => {
-                let quota = tx.quota(number.trim()).await?;
+                let quota = Self::quota_locked(tx, number.trim()).await?;
                 let target = match &quota {
                     Some(q) => Target::org(OrgRef { org: q.org, territory: q.territory }),
                     None => region.clone(),
@@ -258,6 +258,21 @@ impl Service {
             .into_iter()
             .rfind(|p| p.program == program && p.year == year && p.status != PlanStatus::Withdrawn)
             .ok_or_else(|| nf("application"))
+    }
+
+    /// R-W3 under concurrency: a number as its holder leaves it. The command locks only the new
+    /// holder (`Command::locks`), and the holder is known only once the number is read; so the
+    /// holder is locked now and the number read again. Every command that moves a number (a
+    /// refusal, a reassignment) holds its holder's lock, so if the holder changed in between,
+    /// another move has committed: a conflict, which `Service::execute` retries from the start.
+    pub(super) async fn quota_locked(tx: &mut dyn Tx, number: &str) -> Result<Option<pl::Quota>> {
+        let Some(first) = tx.quota(number).await? else { return Ok(None) };
+        tx.lock(crate::ports::Lock::Person(first.holder)).await?;
+        let again = tx.quota(number).await?;
+        match again {
+            Some(q) if q.holder == first.holder => Ok(Some(q)),
+            _ => Err(Error::Conflict(format!("quota {number} moved while it was being reassigned"))),
+        }
     }
 
     /// R-W3: who reassigns: the organisation's operator, else the district's, else the region's.
