@@ -623,16 +623,14 @@ impl ReadCache {
             wanted.extend(parts.into_iter().filter(|(cached, _)| !cached).map(|(_, sql)| (key.clone(), sql)));
         }
         let mut parts: Vec<String> = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
         if !persons.is_empty() {
-            let first = binds.len() + 1;
-            let list: Vec<String> = (first..first + persons.len()).map(|n| format!("${n}")).collect();
+            let list: Vec<String> = (1..=persons.len()).map(|n| format!("${n}")).collect();
             parts.push(format!(
                 "SELECT 'p', id, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_persons WHERE id IN ({})",
                 list.join(", ")
             ));
-            binds.extend(persons);
         }
+        let mut binds: Vec<String> = persons;
         for (key, sql) in wanted {
             binds.push(key);
             parts.push(sql.replace("$k", &format!("${}", binds.len())));
@@ -1900,7 +1898,7 @@ mod tests {
         assert_eq!(shift_placeholders("SELECT 1", 7), "SELECT 1");
     }
 
-    /// The prefetch of an enrolment (R-A1's actor, the worker, the group): the two persons in
+    /// The prefetch of an enrolment (the actor, the worker, the group): the two persons in
     /// one part, every part a plain lookup or a join (no `IN (SELECT …)`, which PostgreSQL may
     /// plan as a hash over a whole table, and no window), one value per placeholder.
     #[test]
