@@ -1223,12 +1223,7 @@ pub fn check_plans(dump: &Dump, policy: &RegionPolicy) -> Vec<String> {
     let quotas: HashMap<&str, &kadry_core::planning::Quota> =
         dump.quotas.iter().map(|q| (q.number.as_str(), q)).collect();
     let mut used_by: HashMap<&str, PlanId> = HashMap::new();
-    let seats: HashSet<(PersonId, GroupId)> = dump
-        .enrollments
-        .iter()
-        .filter(|e| e.status != EnrollmentStatus::Removed)
-        .map(|e| (e.person, e.group))
-        .collect();
+    let seats = dump.seats();
     for p in &dump.plans {
         if !once.insert((p.person, p.program, p.year)) {
             out.push(format!("R-W1..R-W3: worker {} applied twice for program {} in {}", p.person, p.program, p.year));

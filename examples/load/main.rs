@@ -58,7 +58,7 @@ use kadry::adapters::relay::{Relay, RelaySettings};
 use kadry::core::command::{Command, Query};
 use kadry::core::ids::{GroupId, NotificationId, OrgId, PersonId, ProgramId};
 use kadry::core::model::{Audience, Role};
-use kadry::core::model::{EmploymentStatus, EnrollmentStatus, Funding, Notification, NotificationKind, VoucherStatus};
+use kadry::core::model::{EmploymentStatus, Funding, Notification, NotificationKind, VoucherStatus};
 use kadry::core::planning::{ExpertiseStage, MemberVote, StudyForm, Vote};
 use kadry::core::ports::Notifier;
 use kadry::core::types::Email;
@@ -1681,12 +1681,7 @@ async fn run(a: Args) -> Result<bool, String> {
     }
     // Every success is in the database.
     let today = spec.today;
-    let seated: HashSet<(PersonId, GroupId)> = dump
-        .enrollments
-        .iter()
-        .filter(|e| e.status != EnrollmentStatus::Removed)
-        .map(|e| (e.person, e.group))
-        .collect();
+    let seated = dump.seats();
     let issued: HashMap<PersonId, usize> = dump
         .vouchers
         .iter()

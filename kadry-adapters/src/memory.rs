@@ -345,6 +345,13 @@ pub struct Dump {
     pub funding: Vec<FundingAccount>,
 }
 
+impl Dump {
+    /// Who holds a seat where: every (worker, group) with an enrolment not removed.
+    pub fn seats(&self) -> std::collections::HashSet<(PersonId, GroupId)> {
+        self.enrollments.iter().filter(|e| e.status != EnrollmentStatus::Removed).map(|e| (e.person, e.group)).collect()
+    }
+}
+
 /// A unit of work on the memory store.
 pub struct MemoryTx {
     state: State,
