@@ -563,22 +563,27 @@ impl ReadCache {
             "SELECT 'g', person, CAST(0 AS BIGINT), doc, CAST(0 AS BIGINT) FROM kadry_grants WHERE person = $k";
         const EMPLOYMENTS: &str =
             "SELECT 'e', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_employments WHERE person = $k";
-        // A workplace held twice is filed once.
+        // The catalogue rows a read names (workplaces, a group's program and provider) are
+        // scalar subqueries, not joins: a subquery is always one primary-key lookup per row of
+        // the part, whatever the statistics say. As a join, the planner may drive it from the
+        // other side: with few, large organisations it read every employment of each
+        // organisation (a bitmap AND over the whole `org` index), which cost the prefetch half
+        // its time (docs/performance.md, session 7). A workplace held twice is filed once.
         const WORKPLACES: &str = concat!(
-            "SELECT 'o', o.id, CAST(0 AS BIGINT), o.doc, CAST(0 AS BIGINT) FROM kadry_employments e ",
-            "JOIN kadry_orgs o ON o.id = e.org WHERE e.person = $k"
+            "SELECT 'o', e.org, CAST(0 AS BIGINT), (SELECT o.doc FROM kadry_orgs o WHERE o.id = e.org), ",
+            "CAST(0 AS BIGINT) FROM kadry_employments e WHERE e.person = $k"
         );
         const VOUCHERS: &str = "SELECT 'v', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_vouchers WHERE person = $k";
         const ENROLLMENTS: &str =
             "SELECT 'n', person, seq, doc, CAST(0 AS BIGINT) FROM kadry_enrollments WHERE person = $k";
         const GROUP: &str = "SELECT 'G', id, CAST(0 AS BIGINT), doc, taken FROM kadry_groups WHERE id = $k";
         const PROGRAM: &str = concat!(
-            "SELECT 'r', p.id, CAST(0 AS BIGINT), p.doc, CAST(0 AS BIGINT) FROM kadry_groups g ",
-            "JOIN kadry_programs p ON p.id = g.program WHERE g.id = $k"
+            "SELECT 'r', g.program, CAST(0 AS BIGINT), (SELECT p.doc FROM kadry_programs p WHERE p.id = g.program), ",
+            "CAST(0 AS BIGINT) FROM kadry_groups g WHERE g.id = $k"
         );
         const PROVIDER: &str = concat!(
-            "SELECT 'o', o.id, CAST(0 AS BIGINT), o.doc, CAST(0 AS BIGINT) FROM kadry_groups g ",
-            "JOIN kadry_orgs o ON o.id = g.provider WHERE g.id = $k"
+            "SELECT 'o', g.provider, CAST(0 AS BIGINT), (SELECT o.doc FROM kadry_orgs o WHERE o.id = g.provider), ",
+            "CAST(0 AS BIGINT) FROM kadry_groups g WHERE g.id = $k"
         );
         // Every cycle; `$k` only keeps the placeholders in step.
         const CYCLES: &str = concat!(
@@ -1899,8 +1904,9 @@ mod tests {
     }
 
     /// The prefetch of an enrolment (the actor, the worker, the group): the two persons in
-    /// one part, every part a plain lookup or a join (no `IN (SELECT …)`, which PostgreSQL may
-    /// plan as a hash over a whole table, and no window), one value per placeholder.
+    /// one part, every part a plain lookup with the catalogue rows it names read by scalar
+    /// subqueries (no join and no `IN (SELECT …)`, which PostgreSQL may plan as a scan or hash
+    /// over a whole table, and no window), one value per placeholder.
     #[test]
     fn prefetch_reads_persons_once_and_never_scans_a_table() {
         use kadry_core::ports::Read;
@@ -1918,6 +1924,10 @@ mod tests {
         );
         assert_eq!(sql.matches(" UNION ALL ").count(), 9, "ten parts: {sql}");
         assert!(!sql.contains("IN (SELECT") && !sql.contains("OVER ("), "{sql}");
+        // Catalogue rows by primary key from the row that names them, never by a join the
+        // planner could drive from the catalogue's side.
+        assert!(!sql.contains(" JOIN "), "{sql}");
+        assert_eq!(sql.matches("(SELECT o.doc FROM kadry_orgs o WHERE o.id = ").count(), 2, "{sql}");
         let last = format!("${}", binds.len());
         assert!(sql.contains(&last) && !sql.contains(&format!("${}", binds.len() + 1)), "{sql}");
 
