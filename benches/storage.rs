@@ -1,17 +1,24 @@
 //! Storage benchmark: enrolment throughput and latency on each store, beside a hand-written
 //! SQL baseline on the same database.
 //!
-//! The workload ("enrolment"): a school's responsible enrols a confirmed teacher into a
+//! The region: each store gets a region from the synthetic generator (`kadry::generate`, seed
+//! 2025, Samara's rules), 50 000 workers by default (`KADRY_BENCH_REGION` sets another size):
+//! territories, organisations of every kind, providers with programs, and ten years of every
+//! worker's history (trainings, completed enrolments, vouchers), which the rules read on each
+//! enrolment. Its generation is part of the set-up and its time is printed (`region …`).
+//!
+//! The workload ("enrolment"): a generated worker's organisation responsible enrols them
+//! (a pedagogical worker of a school, kindergarten, college or additional education) into a
 //! state-funded group with plenty of capacity, through `Service::execute(Command::Enroll)`.
 //! Each measurement enrols N workers split across K concurrent tokio tasks (K = 1, 8, 64) on a
 //! multi-thread runtime; criterion's `iter_custom` times the whole batch, so one "iteration"
 //! is one enrolment and criterion's throughput is enrolments per second.
 //!
-//! Set-up stays outside the timed region: every batch gets fresh groups, each client its own
-//! (at most [`GROUP_FILL`] enrolments each, capacity [`GROUP_CAPACITY`]), and workers come from a
-//! rotating pool in which each worker enrols at most [`USES_PER_WORKER`] times over the whole
-//! run (so a worker's enrolment history, which the rules read, stays realistic), and never
-//! twice in one batch. On SQLite the WAL is checkpointed after set-up, before the timer starts.
+//! Set-up stays outside the timed region: every batch gets fresh groups opened by one
+//! provider's curator, each client its own (at most [`GROUP_FILL`] enrolments each, capacity
+//! [`GROUP_CAPACITY`]), and workers come in a fixed shuffled order from a rotating pool: a
+//! worker enrols again only after every other worker has, and never twice in one batch. On
+//! SQLite the WAL is checkpointed after set-up, before the timer starts.
 //!
 //! The baseline does the same durable work in one minimal transaction on plain tables
 //! (`BEGIN; UPDATE groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity; INSERT
@@ -42,7 +49,8 @@ use kadry::core::command::Command;
 use kadry::core::ids::*;
 use kadry::core::model::*;
 use kadry::core::ports::{ManualClock, Store};
-use kadry::{Actor, MemoryStore, RandomIds, RegionPolicy, ScopeRef, Service};
+use kadry::generate;
+use kadry::{Actor, MemoryStore, RandomIds, RegionPolicy, Service};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use tokio::runtime::Runtime;
@@ -54,8 +62,6 @@ const CLIENTS: [usize; 3] = [1, 8, 64];
 const GROUP_FILL: usize = 250;
 /// A group's capacity: plenty, never reached.
 const GROUP_CAPACITY: u32 = 1_000;
-/// How many enrolments one worker makes over the whole run.
-const USES_PER_WORKER: u32 = 4;
 /// kadry's SQLite pool size for a file (as `SqliteStore::open`).
 const SQLITE_POOL: u32 = 8;
 /// kadry's PostgreSQL pool size (as `PgStore::open_in_schema`).
@@ -74,19 +80,6 @@ fn timing(store: &str) -> (Duration, Duration) {
     match store {
         "memory" => (Duration::from_millis(500), Duration::from_secs(2)),
         _ => (Duration::from_secs(1), Duration::from_secs(8)),
-    }
-}
-
-/// Set-up per store: how many tasks register workers (one on SQLite, whose single writer
-/// would otherwise make them wait on the busy timeout), and how many unused workers to have
-/// ready before each kadry benchmark. Registering them there, not inside a measurement, keeps
-/// criterion's estimate of an iteration's cost (which counts the set-up inside
-/// `iter_custom`) close to the enrolment itself, so its samples stay large.
-fn setup(store: &str) -> (usize, usize) {
-    match store {
-        "memory" => (4, 0),
-        "sqlite" => (1, 6_000),
-        _ => (16, 6_000),
     }
 }
 
@@ -109,8 +102,18 @@ fn latency_requests(store: &str) -> usize {
 }
 
 // ---------------------------------------------------------------------------------------------
-// kadry: a Samara world over any store (adapted from tests/it/world.rs)
+// kadry: a generated Samara region over any store
 // ---------------------------------------------------------------------------------------------
+
+/// The generated region's workers: `KADRY_BENCH_REGION` (at least 2 000), else 50 000
+/// (Samara's size, the generator's default).
+fn region_workers() -> usize {
+    std::env::var("KADRY_BENCH_REGION")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n >= 2_000)
+        .unwrap_or(generate::DEFAULT_WORKERS)
+}
 
 /// One enrolment to make.
 #[derive(Clone, Copy)]
@@ -120,28 +123,24 @@ struct Job {
     group: GroupId,
 }
 
+/// A worker who may be enrolled, with the responsible of their organisation.
 struct PooledWorker {
-    school: usize,
     id: PersonId,
-    uses: u32,
+    resp: PersonId,
 }
 
-/// A territory, two schools with responsibles, a licensed provider with a kurator and one
-/// approved state-funded program; workers and groups are made on demand.
+/// A region from the synthetic generator (`kadry::generate`, seed 2025): territories,
+/// organisations of every kind, providers and programs, and ten years of each worker's history
+/// (trainings, enrolments, vouchers), which the rules read on every enrolment. The bench's own
+/// groups are opened on demand by one municipal-eligible provider's curator.
 struct World {
     service: Service,
-    operator: PersonId,
-    kurator: PersonId,
-    schools: Vec<OrgId>,
-    resps: Vec<PersonId>,
+    curator: PersonId,
     program: ProgramId,
     workers: Mutex<VecDeque<PooledWorker>>,
-    next_email: AtomicUsize,
     groups_opened: AtomicUsize,
     /// For a SQLite store: its file, to checkpoint the WAL after set-up.
     sqlite: Option<SqlitePool>,
-    /// Tasks registering workers.
-    setup_tasks: usize,
 }
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -152,123 +151,45 @@ async fn created(service: &Service, actor: PersonId, c: Command) -> uuid::Uuid {
     service.execute(Actor::Person(actor), c).await.expect("set-up command").created().expect("an id")
 }
 
-async fn register(
-    service: &Service,
-    operator: PersonId,
-    email: String,
-    org: OrgId,
-    position: Position,
-    name: &str,
-) -> PersonId {
-    let id = PersonId(
-        created(
-            service,
-            operator,
-            Command::RegisterPerson {
-                full_name: name.into(),
-                email,
-                org,
-                position,
-                pedagogical: true,
-                consent: true,
-                snils: None,
-                subject: Some("math".into()),
-                birth_year: None,
-            },
-        )
-        .await,
-    );
-    service.execute(Actor::Person(id), Command::ConfirmEmail { person: id }).await.expect("confirm email");
-    id
-}
-
 impl World {
-    async fn build(store: Arc<dyn Store>, sqlite: Option<SqlitePool>, setup_tasks: usize) -> Arc<World> {
-        // 13 January 2025, noon in Samara: every group below is still recruiting.
-        let now = chrono_tz::Europe::Samara.with_ymd_and_hms(2025, 1, 13, 12, 0, 0).unwrap().with_timezone(&Utc);
-        let service = Service::new(RegionPolicy::samara(), store, Arc::new(ManualClock::new(now)), Arc::new(RandomIds));
-        let operator = service.bootstrap_operator("Оператор Центра", "op@kadry.invalid", "регламент").await.unwrap();
-        let s = &service;
-        let t = TerritoryId(created(s, operator, Command::RegisterTerritory { name: "Тольятти".into() }).await);
-        let org = |name: &str, kind, license: Option<License>| Command::RegisterOrg {
-            name: name.into(),
-            kind,
-            territory: t,
-            parent: None,
-            license,
-            ownership: None,
-        };
-        let mut schools = vec![];
-        let mut resps = vec![];
-        for i in 0..2 {
-            let school = OrgId(created(s, operator, org(&format!("Школа {i}"), OrgKind::School, None)).await);
-            let r = register(
-                s,
-                operator,
-                format!("resp{i}@school.ru"),
-                school,
-                Position::DeputyHead,
-                "Кузнецова Анна Викторовна",
-            )
-            .await;
-            let grant = Command::GrantRole {
-                person: r,
-                role: Role::OrgResponsible,
-                scope: Some(ScopeRef::Organisation(school)),
-                basis: "приказ № 1".into(),
-            };
-            s.execute(Actor::Person(operator), grant).await.unwrap();
-            schools.push(school);
-            resps.push(r);
-        }
-        let lic = License { number: "6345".into(), valid_until: None, issued_on: None };
-        let provider = OrgId(created(s, operator, org("Центр ДПО", OrgKind::Dpo, Some(lic))).await);
-        let kurator =
-            register(s, operator, "kurator@ctr.ru".into(), provider, Position::Methodist, "Сидоров Олег Иванович")
-                .await;
-        let grant = Command::GrantRole {
-            person: kurator,
-            role: Role::Provider,
-            scope: Some(ScopeRef::Organisation(provider)),
-            basis: "приказ № 5".into(),
-        };
-        s.execute(Actor::Person(operator), grant).await.unwrap();
-        let program = ProgramId(
-            created(
-                s,
-                kurator,
-                Command::SubmitProgram {
-                    form: Default::default(),
-                    provider,
-                    title: "Обновлённые ФГОС".into(),
-                    hours: 72,
-                    annotation: None,
-                    positions: Audience::All,
-                    profile_for: Audience::Only(vec![Position::Teacher]),
-                    org_kinds: Audience::All,
-                    subjects: Audience::All,
-                    year: None,
-                    direction: None,
-                    min_group: None,
-                    max_group: None,
-                    places: None,
-                },
-            )
-            .await,
+    async fn build(name: &str, store: Arc<dyn Store>, sqlite: Option<SqlitePool>) -> Arc<World> {
+        let spec = generate::Spec::new(region_workers(), 2025);
+        let started = Instant::now();
+        let region = generate::generate(&*store, &spec).await.expect("the generated region");
+        println!(
+            "region   {name:<8} {} workers, {} changes generated in {:.1} s",
+            spec.workers,
+            region.counts.changes,
+            started.elapsed().as_secs_f64()
         );
-        s.execute(Actor::Person(operator), Command::ApproveProgram { program }).await.unwrap();
+        // Noon of the region's "today" in Samara: the bench's groups start months later.
+        let noon = spec.today.and_hms_opt(12, 0, 0).expect("noon");
+        let now = chrono_tz::Europe::Samara.from_local_datetime(&noon).unwrap().with_timezone(&Utc);
+        let service = Service::new(RegionPolicy::samara(), store, Arc::new(ManualClock::new(now)), Arc::new(RandomIds));
+        // A provider any school may use (R-P4: not private) and its first program; the
+        // generated programs are open to every position, kind of organisation and subject.
+        let (pi, provider) = region.providers.iter().enumerate().find(|(_, p)| !p.private).expect("a public provider");
+        let program = region.programs.iter().find(|p| p.provider == pi).expect("a program").id;
+        // Pedagogical workers of schools, kindergartens, colleges and additional education,
+        // enrolled by their organisation's responsible; in a fixed shuffled order, so that
+        // consecutive enrolments come from different organisations.
+        let mut pool: Vec<PooledWorker> = region
+            .workers
+            .iter()
+            .filter_map(|w| {
+                let org = &region.orgs[w.org as usize];
+                (w.pedagogical && org.kind != OrgKind::Other && !org.provider && w.id != org.responsible)
+                    .then_some(PooledWorker { id: w.id, resp: org.responsible })
+            })
+            .collect();
+        fastrand::Rng::with_seed(7).shuffle(&mut pool);
         Arc::new(World {
             service,
-            operator,
-            kurator,
-            schools,
-            resps,
+            curator: provider.curator,
             program,
-            workers: Mutex::new(VecDeque::new()),
-            next_email: AtomicUsize::new(0),
+            workers: Mutex::new(pool.into()),
             groups_opened: AtomicUsize::new(0),
             sqlite,
-            setup_tasks,
         })
     }
 
@@ -279,7 +200,7 @@ impl World {
         GroupId(
             created(
                 &self.service,
-                self.kurator,
+                self.curator,
                 Command::OpenGroup {
                     program: self.program,
                     starts,
@@ -293,77 +214,21 @@ impl World {
         )
     }
 
-    /// Registers `n` confirmed teachers, alternating schools, with `setup_tasks` tasks.
-    async fn new_workers(self: &Arc<Self>, n: usize) -> Vec<PooledWorker> {
-        let mut tasks = Vec::new();
-        let tasks_n = self.setup_tasks.clamp(1, n.max(1));
-        for t in 0..tasks_n {
-            let w = self.clone();
-            let count = n / tasks_n + usize::from(t < n % tasks_n);
-            tasks.push(tokio::spawn(async move {
-                let mut out = Vec::with_capacity(count);
-                for _ in 0..count {
-                    let k = w.next_email.fetch_add(1, Ordering::Relaxed);
-                    let school = k % 2;
-                    let id = register(
-                        &w.service,
-                        w.operator,
-                        format!("w{k}@example.ru"),
-                        w.schools[school],
-                        Position::Teacher,
-                        "Иванова Мария Петровна",
-                    )
-                    .await;
-                    out.push(PooledWorker { school, id, uses: 0 });
-                }
-                out
-            }));
-        }
-        let mut all = Vec::with_capacity(n);
-        for t in tasks {
-            all.extend(t.await.expect("set-up task"));
-        }
-        all
-    }
-
-    /// Registers workers until `target` are ready in the pool.
-    async fn top_up(self: &Arc<Self>, target: usize) {
-        let have = self.workers.lock().await.len();
-        if have < target {
-            let more = self.new_workers(target - have).await;
-            self.workers.lock().await.extend(more);
-        }
-    }
-
     /// `n` enrolments for one measurement across `clients`: distinct workers, fresh groups.
+    /// Workers rotate: one enrols again only after every other worker of the pool has.
     async fn jobs(self: &Arc<Self>, n: usize, clients: usize) -> Vec<Job> {
-        let mut picked: Vec<PooledWorker> = {
+        let picked: Vec<(PersonId, PersonId)> = {
             let mut pool = self.workers.lock().await;
-            let k = n.min(pool.len());
-            pool.drain(..k).collect()
+            assert!(n <= pool.len(), "a batch of {n} needs more workers than the region's {}", pool.len());
+            pool.rotate_left(n);
+            pool.iter().rev().take(n).map(|w| (w.id, w.resp)).collect()
         };
-        if picked.len() < n {
-            let more = self.new_workers(n - picked.len()).await;
-            picked.extend(more);
-        }
         let (slots, count) = group_slots(n, clients);
         let mut groups = Vec::with_capacity(count);
         for _ in 0..count {
             groups.push(self.open_group().await);
         }
-        let jobs = picked
-            .iter()
-            .zip(slots)
-            .map(|(w, g)| Job { resp: self.resps[w.school], worker: w.id, group: groups[g] })
-            .collect();
-        let mut pool = self.workers.lock().await;
-        for mut w in picked {
-            w.uses += 1;
-            if w.uses < USES_PER_WORKER {
-                pool.push_back(w);
-            }
-        }
-        jobs
+        picked.into_iter().zip(slots).map(|((worker, resp), g)| Job { resp, worker, group: groups[g] }).collect()
     }
 }
 
@@ -708,7 +573,6 @@ fn bench_store(c: &mut Criterion, rt: &Runtime, store: &str, world: &Arc<World>,
     group.throughput(Throughput::Elements(1)).sampling_mode(SamplingMode::Flat);
     group.warm_up_time(warm_up).measurement_time(measurement);
     for clients in CLIENTS {
-        rt.block_on(world.top_up(setup(store).1));
         group.bench_with_input(BenchmarkId::new("kadry", clients), &clients, |b, &k| {
             b.iter_custom(|iters| rt.block_on(kadry_batch(world, iters as usize, k, false)).wall);
         });
@@ -736,7 +600,7 @@ fn storage(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
 
     if wanted("memory") {
-        let world = rt.block_on(World::build(Arc::new(MemoryStore::new()), None, setup("memory").0));
+        let world = rt.block_on(World::build("memory", Arc::new(MemoryStore::new()), None));
         bench_store(c, &rt, "memory", &world, None);
     }
     if wanted("sqlite") {
@@ -755,7 +619,7 @@ fn sqlite(c: &mut Criterion, rt: &Runtime) {
     let (world, base, pool) = rt.block_on(async {
         let store = SqliteStore::open(path.to_str().expect("a utf-8 path")).await.expect("sqlite store");
         let pool = store.pool().clone();
-        let world = World::build(Arc::new(store), Some(pool.clone()), setup("sqlite").0).await;
+        let world = World::build("sqlite", Arc::new(store), Some(pool.clone())).await;
         (world, Baseline::sqlite(&path).await, pool)
     });
     bench_store(c, rt, "sqlite", &world, Some(&base));
@@ -773,7 +637,7 @@ fn postgres(c: &mut Criterion, rt: &Runtime) {
     let (world, base, pool) = rt.block_on(async {
         let store = PgStore::recreate_schema(&url, STORE_SCHEMA).await.expect("postgres store");
         let pool = store.pool().clone();
-        let world = World::build(Arc::new(store), None, setup("postgres").0).await;
+        let world = World::build("postgres", Arc::new(store), None).await;
         (world, Baseline::postgres(&url).await, pool)
     });
     bench_store(c, rt, "postgres", &world, Some(&base));
