@@ -51,7 +51,7 @@ pub const MAX_WORKERS: usize = 2_700_000;
 /// The default size: Samara's education workers, roughly.
 pub const DEFAULT_WORKERS: usize = 50_000;
 /// Changes per unit of work by default.
-pub const DEFAULT_BATCH: usize = 4_000;
+pub const DEFAULT_BATCH: usize = 20_000;
 /// The password [`Generated::accounts`] are given by hosts that store one (the load test, the
 /// generator's command line).
 pub const PASSWORD: &str = "kadry-load-2025";
