@@ -976,6 +976,9 @@ enum Gathered {
     Alone,
 }
 
+/// A kind of row and the rows of it a batch writes, in order.
+type KindRows = (&'static RowKind, Vec<Vec<Value>>);
+
 /// The changes of a load gathered for multi-row writes: each kind's rows in order, the seats
 /// taken per group (R-G3), and the rows named so far. Writes of distinct rows commute, so a
 /// batch writes its kinds one after another in [`RowKind::rank`] order (a row after the rows
@@ -1032,7 +1035,7 @@ impl Batch {
 
     /// Empties the batch: each kind with rows and its rows, in rank order, and the seats to
     /// take per group.
-    fn take(&mut self) -> (Vec<(&'static RowKind, Vec<Vec<Value>>)>, Vec<(String, i64)>) {
+    fn take(&mut self) -> (Vec<KindRows>, Vec<(String, i64)>) {
         let kinds = ROW_KINDS
             .iter()
             .zip(self.rows.iter_mut())
@@ -1476,6 +1479,18 @@ macro_rules! sql_tx {
                     self.exec(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key.clone())).await?;
                 }
                 Ok(())
+            }
+
+            /// A writer's unit of work on `tx`, holding `turn` (SQLite's writer's turn) until it
+            /// ends.
+            fn writer(tx: sqlx::Transaction<'static, $Db>, turn: Option<tokio::sync::OwnedMutexGuard<()>>) -> Self {
+                $Tx { tx, write: true, cache: Default::default(), _turn: turn }
+            }
+
+            /// `Store::load`: [`Self::load_changes`] in this unit of work, then the commit.
+            async fn load_and_commit(mut self, changes: Vec<Change>) -> Result<()> {
+                self.load_changes(changes).await?;
+                self.tx.commit().await.map_err(super::map_err)
             }
 
             /// `Store::load` in this unit of work: the changes gathered into batches
@@ -2258,9 +2273,7 @@ pub mod sqlite {
                 .await
                 .map_err(|_| Error::Conflict("the database is busy: no writer's turn within 10 s".into()))?;
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(super::map_err)?;
-            let mut tx = SqliteTx { tx, write: true, cache: Default::default(), _turn: Some(turn) };
-            tx.load_changes(changes).await?;
-            tx.tx.commit().await.map_err(super::map_err)
+            SqliteTx::writer(tx, Some(turn)).load_and_commit(changes).await
         }
         async fn read(&self) -> Result<Box<dyn Tx>> {
             let tx = self.pool.begin().await.map_err(super::map_err)?;
@@ -2426,9 +2439,7 @@ pub mod postgres {
                 return Ok(());
             }
             let tx = self.pool.begin().await.map_err(super::map_err)?;
-            let mut tx = PgTx { tx, write: true, cache: Default::default(), _turn: None };
-            tx.load_changes(changes).await?;
-            tx.tx.commit().await.map_err(super::map_err)
+            PgTx::writer(tx, None).load_and_commit(changes).await
         }
         async fn begin_locked(&self, locks: &[Lock]) -> Result<Box<dyn Tx>> {
             if locks.is_empty() {
