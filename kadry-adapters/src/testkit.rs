@@ -975,7 +975,8 @@ pub async fn check_slices(store: Arc<dyn Store>) {
 /// - a dismissal, a parental leave, a profile and a category show at once;
 /// - an organisation moved to another territory takes its staff with it.
 ///
-/// Every report is compared with [`kadry_core::report::aggregate`] over [`Tx::staff_rows`] and
+/// Every report is compared with [`kadry_core::report::aggregate`] over
+/// [`Tx::staff_rows`](kadry_core::ports::Tx::staff_rows) and
 /// the eligibility with [`kadry_core::planning::eligible`], for several years and both parental
 /// leave policies, over the region and an organisation.
 pub async fn check_staff_facts(store: Arc<dyn Store>) {
@@ -1356,7 +1357,7 @@ struct LoadIds;
 
 impl LoadIds {
     fn id(kind: u128, n: usize) -> uuid::Uuid {
-        uuid::Uuid::from_u128((0x6b61_6472_79 << 80) | (kind << 64) | n as u128)
+        uuid::Uuid::from_u128((0x006b_6164_7279 << 80) | (kind << 64) | n as u128)
     }
     fn territory(n: usize) -> TerritoryId {
         TerritoryId(Self::id(1, n))
@@ -1435,7 +1436,7 @@ fn load_employment(n: usize, worker: usize, org: usize, status: EmploymentStatus
         since: day(2012 + (n % 10) as i32),
         until: (status == EmploymentStatus::Dismissed).then(|| day(2023)),
         parental_leave: worker % 50 == 9,
-        category: (worker % 3 == 0).then_some(Category::First),
+        category: worker.is_multiple_of(3).then_some(Category::First),
     }
 }
 
@@ -1578,8 +1579,8 @@ fn load_batch() -> Vec<Change> {
         let g = (year - 2000) as usize;
         c.push(Change::PutGroup(load_group(g, LOAD_WORKERS as u32, day(year, 3, 1), true)));
         for w in 0..LOAD_WORKERS {
-            let external = (w + g) % 9 == 0;
-            let passed = external || (w * 7 + g) % 13 != 0;
+            let external = (w + g).is_multiple_of(9);
+            let passed = external || !(w * 7 + g).is_multiple_of(13);
             let (certificates, statements) = numbers.entry(year).or_insert((0, 0));
             let on = day(year, 3, 11 + (w % 17) as u32);
             if !external {
@@ -1841,9 +1842,10 @@ async fn load_snapshot(store: &dyn Store) -> Vec<(String, String)> {
     out
 }
 
-/// `Store::load` writes exactly what `Tx::apply` of each change in one unit of work writes:
-/// [`load_batch`] loaded into `loaded` and applied one by one into `applied` (both empty) read
-/// back the same through every read method, staff rows and reports included (R-R1). A load
+/// `Store::load` writes exactly what `Tx::apply` of each change in one unit of work writes: a
+/// mixed load of every kind of change (then a second one that moves an organisation) loaded
+/// into `loaded` and applied one by one into `applied` (both empty) reads back the same
+/// through every read method, staff rows and reports included (R-R1). A load
 /// that would overflow a group's seats is refused with `group.full`, as one change at a time
 /// (R-G3), and one with a taken email with `account.email_taken` (R-A2); a refused load
 /// leaves nothing. An empty load is fine and changes nothing.
