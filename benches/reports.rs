@@ -4,21 +4,21 @@
 //! Russia) on PostgreSQL, each beside the hand-written SQL a DBA would write for it, on the same
 //! database in the same run.
 //!
-//! Set-up (outside the timed region): the bench uses its own database, `kadry_bench_reports`
-//! (`kadry_bench_reports_N` for another size; created if absent), migrates it through
-//! `PgStore::open`, and bulk-loads a deterministic region with set-based SQL (`INSERT … SELECT …
-//! FROM generate_series`). Per 1 000 000 workers: 60 territories, 10 000 organisations of six
-//! kinds, 1 000 000 persons with an active employment each (about 95 % pedagogical, 1 in 50 on
-//! parental leave), 40 000 second workplaces, 25 000 dismissed and 2 000 pending employments,
-//! and about 3 000 000 training records over ten years (a fifth of them failures, an eighth
-//! entered from documents outside the region's funding). The staff facts (migration 0010) are
-//! then built by `PgStore::rebuild_staff_facts`, as a host does after a bulk load. Every row's `doc` is the JSON kadry's own
-//! readers decode, consistent with the columns beside it; the set-up checks that on a sample
-//! (the documents decode, and for a few organisations `report::aggregate` over
-//! `Tx::staff_rows` equals `Tx::slice`). The load is skipped when the database already holds
-//! the generator's marker, so re-runs start at once; after a load the tables are vacuumed and
-//! analysed. The load sets `session_replication_role = replica` to skip the per-row foreign-key
-//! triggers, so the URL's role must be a superuser (`postgres` on the development machine).
+//! Set-up (outside the timed region): the bench uses its own database, `kadry_bench_generated`
+//! (`kadry_bench_generated_N` for another size; created if absent), and fills it with the
+//! synthetic region of [`kadry::generate::generate`] (seed 1, Samara, "today" 3 March 2025)
+//! through kadry's own bulk path, `Store::load`: multi-row statements, and the staff facts
+//! (migration 0010) kept by the adapter as it writes, so no rebuild follows. Per 1 000 000 workers
+//! about 250 territories, 23 500 organisations of every kind with 400 providers, 2 400 programs
+//! and about 100 000 groups, 1 180 000 employments (one in five workers has a dismissed earlier
+//! one), 980 000 vouchers, and 2 570 000 enrolments with their training records over the ten
+//! years before "today" (see `docs/load.md`). A database holding another region (another
+//! marker, or none) is dropped and created again; the load is skipped when the database holds
+//! this one's marker, so re-runs start at once; after a load the tables are vacuumed and
+//! analysed.
+//!
+//! The report is for the region's "today" and the eligibility selection for the year after: the
+//! generated history lies before that day.
 //!
 //! Timed, in one criterion group, each in a read transaction of its own on the same pool:
 //! - `kadry slice`: `Tx::slice` through the adapter;
@@ -35,15 +35,15 @@
 //! when a statement is slower).
 //!
 //! Run: `cargo bench --bench reports --features postgres` (add `KADRY_BENCH_WORKERS=2700000` for
-//! the national size; its load takes about 20 minutes once). PostgreSQL comes from
-//! `KADRY_BENCH_DATABASE_URL`, else `KADRY_TEST_DATABASE_URL`, else
-//! `postgres://postgres@127.0.0.1:5432/postgres`; only the database named in the URL is used to
-//! create `kadry_bench_reports`, which is kept between runs.
+//! the national size). PostgreSQL comes from `KADRY_BENCH_DATABASE_URL`, else
+//! `KADRY_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`; only the
+//! database named in the URL is used to create (or drop) the bench's own, which is kept between
+//! runs. The URL's role must be allowed to create databases.
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use kadry::RegionPolicy;
 use kadry::adapters::PgStore;
@@ -52,22 +52,38 @@ use kadry::core::model::Scope;
 use kadry::core::planning::{Eligible, due_if_last_passed_by, eligible};
 use kadry::core::ports::Store;
 use kadry::core::report::{Dimension, SliceRow, SliceSpec, aggregate};
+use kadry::generate::{Spec, generate};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::runtime::Runtime;
 
-/// Persons, each with one active employment: `KADRY_BENCH_WORKERS`, else 1 000 000.
-fn workers() -> i64 {
-    std::env::var("KADRY_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 10_000).unwrap_or(1_000_000)
+/// Workers (every person is one): `KADRY_BENCH_WORKERS`, else 1 000 000.
+fn workers() -> usize {
+    std::env::var("KADRY_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (10_000..=kadry::generate::MAX_WORKERS).contains(n))
+        .unwrap_or(1_000_000)
 }
 
 /// The bench's own database for a size.
-fn database(workers: i64) -> String {
-    if workers == 1_000_000 { "kadry_bench_reports".into() } else { format!("kadry_bench_reports_{workers}") }
+fn database(workers: usize) -> String {
+    if workers == 1_000_000 { "kadry_bench_generated".into() } else { format!("kadry_bench_generated_{workers}") }
 }
 
-/// What the generator wrote; a database holding another marker (or none) is reloaded.
-fn marker(workers: i64) -> String {
-    format!("reports v3: {workers} workers, staff facts")
+/// The region generated: the generator's, seed 1, at its default day.
+fn region(workers: usize) -> Spec {
+    Spec::new(workers, 1)
+}
+
+/// What the load wrote; a database holding another marker (or none) is loaded again.
+fn marker(spec: &Spec) -> String {
+    format!(
+        "reports v4: kadry::generate {} workers, seed {}, {}, today {}, through Store::load",
+        spec.workers,
+        spec.seed,
+        spec.region.as_str(),
+        spec.today
+    )
 }
 
 fn database_url() -> String {
@@ -76,13 +92,15 @@ fn database_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// The day the report is for: every generated training ended before it.
+/// The day the report is for: the generated region's "today" (its history lies before it).
 fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 9, 1).expect("a date")
+    Spec::default_today()
 }
 
-/// The year the eligibility selection is for: the one after the report's day.
-const YEAR: i32 = 2027;
+/// The year the eligibility selection is for: the one after the report's.
+fn year() -> i32 {
+    today().year() + 1
+}
 
 /// The report: the whole region by territory × position × training status.
 fn spec(scope: Scope) -> SliceSpec {
@@ -94,140 +112,11 @@ fn spec(scope: Scope) -> SliceSpec {
 // The generated region
 // ---------------------------------------------------------------------------------------------
 
-/// Ids are UUIDs with a prefix per entity and the row's number in the last group. Sizes are
-/// written for 1 000 000 workers and scaled by [`load_sql`].
-const LOAD: [&str; 8] = [
-    "CREATE TABLE IF NOT EXISTS bench_reports_marker (marker TEXT PRIMARY KEY)",
-    "TRUNCATE kadry_territories, kadry_orgs, kadry_persons, kadry_employments, kadry_trainings, \
-     kadry_staff_facts, bench_reports_marker CASCADE",
-    // 60 territories.
-    "INSERT INTO kadry_territories (id, doc)
-     SELECT t, jsonb_build_object('id', t, 'name', 'Муниципальный район № ' || i)::text
-     FROM (SELECT i, '10000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0') AS t FROM generate_series(1, 60) i) s",
-    // 10 000 organisations: half schools, 30 % kindergartens, 10 % additional education, 5 %
-    // colleges, 250 ДПО providers and 250 universities (the providers hold licences).
-    "INSERT INTO kadry_orgs (id, territory, parent, doc, kind)
-     SELECT o, t, NULL, jsonb_build_object('id', o, 'name', 'Образовательная организация № ' || j, 'kind', kind,
-            'territory', t, 'parent', NULL,
-            'license', CASE WHEN kind IN ('college', 'dpo', 'university')
-                THEN jsonb_build_object('number', 'Л035-01277-63/' || j, 'valid_until', NULL) END,
-            'ownership', CASE WHEN kind IN ('school', 'kindergarten', 'additional') THEN 'municipal' ELSE 'regional' END,
-            'closed_on', NULL)::text, kind
-     FROM (SELECT j, '20000000-0000-4000-8000-' || lpad(to_hex(j), 12, '0') AS o,
-                  '10000000-0000-4000-8000-' || lpad(to_hex((j - 1) % 60 + 1), 12, '0') AS t,
-                  CASE WHEN j % 20 < 10 THEN 'school' WHEN j % 20 < 16 THEN 'kindergarten'
-                       WHEN j % 20 < 18 THEN 'additional' WHEN j % 20 = 18 THEN 'college'
-                       WHEN j % 40 = 19 THEN 'dpo' ELSE 'university' END AS kind
-           FROM generate_series(1, 10000) j) s",
-    // 1 000 000 persons; two in three have a profile with a diploma and the start of experience.
-    "INSERT INTO kadry_persons (id, email_key, snils, doc, subject, birth_year, education, experience_since, pending_since)
-     SELECT p, email, NULL, jsonb_build_object('id', p,
-            'full_name', (ARRAY['Иванова Мария Петровна', 'Петров Сергей Иванович', 'Смирнова Анна Викторовна',
-                                'Кузнецов Олег Николаевич'])[i % 4 + 1],
-            'email', email, 'email_confirmed', true, 'snils', NULL, 'subject', subject, 'birth_year', birth_year,
-            'consent_at', '2024-01-15T09:00:00Z', 'pending_change', NULL, 'registered_at', '2024-01-15T09:00:00Z',
-            'profile', CASE WHEN education IS NOT NULL THEN jsonb_build_object(
-                'education', jsonb_build_object('level', education, 'surname', 'Иванова', 'number', lpad(i::text, 7, '0')),
-                'experience_since', experience_since) ELSE '{}'::jsonb END)::text,
-            subject, birth_year, education, experience_since, NULL
-     FROM (SELECT i, '30000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0') AS p,
-                  'w' || i || '@bench.kadry.invalid' AS email,
-                  CASE WHEN i % 10 < 6 THEN (ARRAY['математика', 'русский язык', 'история', 'физика', 'биология',
-                       'английский язык'])[i % 6 + 1] END AS subject,
-                  1960 + i % 40 AS birth_year,
-                  CASE i % 3 WHEN 1 THEN 'higher' WHEN 2 THEN 'secondary_vocational' END AS education,
-                  CASE WHEN i % 3 <> 0 THEN (1982 + i % 40 + i % 5) || '-09-01' END AS experience_since
-           FROM generate_series(1, 1000000) i) s",
-    // Employments: every person's main workplace (100 per organisation), a second workplace for
-    // one in 25, an earlier dismissed one for one in 40, a pending claim for one in 500.
-    "INSERT INTO kadry_employments (id, person, org, status, doc, position, pedagogical, category, parental_leave)
-     SELECT e, p, o, status, (jsonb_build_object('id', e, 'person', p, 'org', o, 'position', position,
-            'pedagogical', position <> 'other', 'status', status, 'since', since, 'until', until,
-            'category', category) || CASE WHEN leave THEN '{\"parental_leave\": true}'::jsonb ELSE '{}'::jsonb END)::text,
-            position, position <> 'other', category, leave
-     FROM (SELECT i, status, since, until, category, kind = 'main' AND i % 50 = 7 AS leave,
-                  prefix || lpad(to_hex(i), 12, '0') AS e,
-                  '30000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0') AS p,
-                  '20000000-0000-4000-8000-' || lpad(to_hex(j), 12, '0') AS o,
-                  CASE WHEN kind = 'second' THEN CASE WHEN i % 50 = 0 THEN 'teacher' ELSE 'tutor' END
-                       WHEN r < 70 OR r BETWEEN 84 AND 94 THEN CASE WHEN j % 20 BETWEEN 10 AND 15 THEN 'educator' ELSE 'teacher' END
-                       WHEN r = 70 THEN 'head' WHEN r <= 73 THEN 'deputy_head' WHEN r <= 76 THEN 'psychologist'
-                       WHEN r <= 78 THEN 'speech_therapist' WHEN r <= 80 THEN 'tutor' WHEN r <= 83 THEN 'methodist'
-                       ELSE 'other' END AS position
-           FROM (SELECT i, 'main' AS kind, '40000000-0000-4000-8000-' AS prefix, (i - 1) % 10000 + 1 AS j,
-                        (i - 1) / 10000 AS r, 'active' AS status, '2016-09-01' AS since, NULL AS until,
-                        (ARRAY['highest', 'first', 'conformity', NULL, NULL, 'first', 'methodologist', NULL, 'mentor',
-                               NULL])[i % 10 + 1] AS category
-                 FROM generate_series(1, 1000000) i
-                 UNION ALL
-                 SELECT i, 'second', '41000000-0000-4000-8000-', (i - 1 + 60) % 10000 + 1, 0, 'active', '2020-09-01',
-                        NULL, NULL
-                 FROM generate_series(25, 1000000, 25) i
-                 UNION ALL
-                 SELECT i, 'dismissed', '42000000-0000-4000-8000-', (i - 1 + 1234) % 10000 + 1, (i - 1) / 10000,
-                        'dismissed', '2010-09-01', '2016-08-31', NULL
-                 FROM generate_series(7, 1000000, 40) i
-                 UNION ALL
-                 SELECT i, 'pending', '43000000-0000-4000-8000-', (i - 1 + 4321) % 10000 + 1, (i - 1) / 10000,
-                        'pending', '2026-08-25', NULL, NULL
-                 FROM generate_series(3, 1000000, 500) i) g) s",
-    // Training records: 0–6 per person (3 on average) over ten years before the report's day;
-    // one in eight entered from a document (outside the region's funding, always passed), the
-    // rest from groups of the 250 ДПО providers, a fifth of them failed (a statement instead of
-    // a certificate). Certificate and statement numbers are unique per provider and year.
-    "INSERT INTO kadry_trainings (person, provider, cert_year, cert_number, passed, completed_on, doc, hours, funding,
-                                  stmt_year, stmt_number)
-     SELECT p, provider, CASE WHEN passed AND provider IS NOT NULL THEN y END, cert, passed, d, jsonb_build_object(
-            'person', p, 'group', NULL, 'program', NULL, 'program_title', 'Программа повышения квалификации № ' || prog,
-            'provider', provider, 'hours', hours, 'completed_on', d, 'passed', passed,
-            'certificate', CASE WHEN cert IS NOT NULL THEN jsonb_build_object('series', 'Л035-01277-63/' || pj,
-                'number', cert, 'issued_on', d, 'code', upper(lpad(to_hex(n), 10, '0'))) END)
-            || CASE WHEN provider IS NULL THEN jsonb_build_object('source', 'external', 'document', 'ПК ' || n,
-                   'provider_name', 'ФГАОУ ДПО «Академия Минпросвещения России»')
-               WHEN NOT passed THEN jsonb_build_object('statement', jsonb_build_object('number', stmt, 'issued_on', d),
-                   'funding', funding, 'started_on', (d::date - 11)::text)
-               ELSE jsonb_build_object('funding', funding, 'started_on', (d::date - 11)::text) END,
-            hours, CASE WHEN provider IS NOT NULL THEN funding END,
-            CASE WHEN stmt IS NOT NULL THEN y END, stmt
-     FROM (SELECT p, n, d, y, pj, prog, hours, funding, passed,
-                  CASE WHEN external THEN NULL ELSE '20000000-0000-4000-8000-' || lpad(to_hex(pj), 12, '0') END AS provider,
-                  CASE WHEN passed AND NOT external THEN y || '-' || lpad(n::text, 8, '0') END AS cert,
-                  CASE WHEN NOT passed THEN 'С-' || y || '-' || lpad(n::text, 8, '0') END AS stmt
-           FROM (SELECT p, n, d, substr(d, 1, 4)::int AS y, external, 40 * ((h / 3 + j) % 250) + 19 AS pj,
-                        (h / 17 + j) % 400 AS prog, (ARRAY[16, 24, 36, 72, 108, 144])[(h / 11 + j) % 6 + 1] AS hours,
-                        (ARRAY['state', 'voucher', 'paid', 'state'])[(h / 19 + j) % 4 + 1] AS funding,
-                        external OR (h / 49 + j) % 5 <> 0 AS passed
-                 FROM (SELECT p, h, j, i * 8 + j AS n, ((h / 13 + j) % 8 = 0) AS external,
-                              (date '2016-09-01' + ((h / 7 + j * 1009) % 3647)::int)::text AS d
-                       FROM (SELECT i, '30000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0') AS p,
-                                    (i * 2654435761) % 4294967296 AS h
-                             FROM generate_series(1::bigint, 1000000) i) x
-                       CROSS JOIN LATERAL generate_series(1, (h % 7)::int) j) y) z) w",
-    "INSERT INTO bench_reports_marker (marker) VALUES ($1)",
-];
-
-/// [`LOAD`] for `workers`: persons and their rows scale, with 100 workers an organisation and
-/// 60 territories a million.
-fn load_sql(workers: i64) -> Vec<String> {
-    let orgs = workers / 100;
-    let territories = (workers * 60 / 1_000_000).max(60);
-    LOAD.iter()
-        .map(|sql| {
-            // Only the series' bounds: the ids' prefixes hold the same digits.
-            sql.replace(", 1000000)", &format!(", {workers})"))
-                .replace(", 1000000,", &format!(", {workers},"))
-                .replace("% 10000", &format!("% {orgs}"))
-                .replace("/ 10000", &format!("/ {orgs}"))
-                .replace("generate_series(1, 10000)", &format!("generate_series(1, {orgs})"))
-                .replace("% 60", &format!("% {territories}"))
-                .replace("generate_series(1, 60)", &format!("generate_series(1, {territories})"))
-        })
-        .collect()
-}
-
-/// Creates the bench's database if absent and opens kadry's store on it (which migrates).
-async fn open_store(url: &str, workers: i64) -> PgStore {
-    let database = database(workers);
+/// Opens kadry's store on the bench's database (which migrates), after creating the database if
+/// absent, or dropping and creating it again when it holds another region than `spec`'s.
+/// Answers whether the region is there already.
+async fn open_store(url: &str, spec: &Spec) -> (PgStore, bool) {
+    let database = database(spec.workers);
     let admin_options = PgConnectOptions::from_str(url).expect("database url");
     let admin = PgPoolOptions::new().max_connections(1).connect_with(admin_options.clone()).await.expect("postgres");
     let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
@@ -235,8 +124,25 @@ async fn open_store(url: &str, workers: i64) -> PgStore {
         .fetch_optional(&admin)
         .await
         .expect("pg_database");
-    if exists.is_none() {
-        // The name is the bench's own (letters, digits and `_`).
+    let options = admin_options.database(&database);
+    let mut loaded = false;
+    if exists.is_some() {
+        let pool =
+            PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await.expect("the bench database");
+        let have: Option<(String,)> =
+            sqlx::query_as("SELECT marker FROM bench_reports_marker").fetch_optional(&pool).await.unwrap_or(None);
+        pool.close().await;
+        loaded = have.is_some_and(|(m,)| m == marker(spec));
+        if !loaded {
+            eprintln!("reports: {database} holds another region: dropping it");
+            // The name is the bench's own (letters, digits and `_`).
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database} WITH (FORCE)")))
+                .execute(&admin)
+                .await
+                .expect("drop the bench database");
+        }
+    }
+    if exists.is_none() || !loaded {
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
             .execute(&admin)
             .await
@@ -244,55 +150,91 @@ async fn open_store(url: &str, workers: i64) -> PgStore {
     }
     admin.close().await;
     // Two connections: one for the timed statements, one spare.
-    PgStore::connect_with(admin_options.database(&database), 2).await.expect("kadry's store")
+    (PgStore::connect_with(options, 2).await.expect("kadry's store"), loaded)
 }
 
-/// Loads the region unless the marker says it is there, builds the staff facts, then vacuums
-/// and analyses.
-async fn load(store: &PgStore, workers: i64) {
+/// Time the process stood still: a thread that wakes every 100 ms adds up the gaps of a second
+/// or more between its wake-ups (a process stopped by SIGSTOP, as on a shared machine where
+/// another measurement pauses this one, sees its clock jump). The load's times are reported
+/// with and without it.
+struct Stalls {
+    paused_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Stalls {
+    fn watch() -> Stalls {
+        use std::sync::atomic::Ordering;
+        let stalls = Stalls { paused_ms: Default::default(), stop: Default::default() };
+        let (paused, stop) = (stalls.paused_ms.clone(), stalls.stop.clone());
+        std::thread::spawn(move || {
+            let mut last = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let gap = last.elapsed();
+                if gap >= Duration::from_secs(1) {
+                    paused.fetch_add(gap.as_millis() as u64, Ordering::Relaxed);
+                }
+                last = Instant::now();
+            }
+        });
+        stalls
+    }
+
+    /// Seconds stood still so far.
+    fn paused(&self) -> f64 {
+        self.paused_ms.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0
+    }
+}
+
+impl Drop for Stalls {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Generates the region into the store through `Store::load` (the staff facts kept as it goes),
+/// vacuums and analyses, then writes the marker.
+async fn load(store: &PgStore, spec: &Spec) {
     let pool = store.pool();
-    let marker = marker(workers);
-    let have: Option<(String,)> =
-        sqlx::query_as("SELECT marker FROM bench_reports_marker").fetch_optional(pool).await.unwrap_or(None);
-    if have.as_ref().is_some_and(|(m,)| *m == marker) {
-        eprintln!("reports: the region is loaded already ({marker})");
-        return;
-    }
-    eprintln!("reports: loading {workers} workers (a few minutes a million) …");
+    eprintln!("reports: generating {} workers through Store::load …", spec.workers);
+    let stalls = Stalls::watch();
     let start = Instant::now();
-    let mut tx = pool.begin().await.expect("begin");
-    // The rows are valid by construction: skip the per-row foreign-key triggers of the load.
-    sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.expect("replica role");
-    sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await.expect("work_mem");
-    for (i, sql) in load_sql(workers).into_iter().enumerate() {
-        let step = Instant::now();
-        let bind = sql.contains("$1");
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        let q = if bind { q.bind(marker.clone()) } else { q };
-        let r = q.execute(&mut *tx).await.unwrap_or_else(|e| panic!("load step {i}: {e}"));
-        eprintln!("reports:   step {i}: {} rows in {:.1} s", r.rows_affected(), step.elapsed().as_secs_f64());
-    }
-    tx.commit().await.expect("commit the load");
+    let g = generate(store, spec).await.expect("the generated region");
+    let paused = stalls.paused();
+    let took = start.elapsed().as_secs_f64() - paused;
+    let c = &g.counts;
+    eprintln!(
+        "reports:   {} workers, {} territories, {} organisations, {} groups, {} employments, {} vouchers, \
+         {} enrolments, {} training records: {} changes in {} units of work, {took:.0} s running \
+         ({:.0} workers/s, {:.0} changes/s; the process stood still {paused:.0} s more)",
+        c.persons,
+        c.territories,
+        c.orgs,
+        c.groups,
+        c.employments,
+        c.vouchers,
+        c.enrollments,
+        c.trainings,
+        c.changes,
+        c.transactions,
+        c.persons as f64 / took,
+        c.changes as f64 / took,
+    );
     let step = Instant::now();
-    // Statistics first: the facts' statement is planned from them.
-    sqlx::raw_sql("ANALYZE kadry_orgs, kadry_persons, kadry_employments, kadry_trainings")
+    sqlx::raw_sql("VACUUM ANALYZE").execute(pool).await.expect("vacuum analyze");
+    let vacuum = step.elapsed().as_secs_f64() - (stalls.paused() - paused);
+    sqlx::raw_sql("CREATE TABLE bench_reports_marker (marker TEXT PRIMARY KEY)").execute(pool).await.expect("marker");
+    sqlx::query("INSERT INTO bench_reports_marker (marker) VALUES ($1)")
+        .bind(marker(spec))
         .execute(pool)
         .await
-        .expect("analyse");
-    let facts = store.rebuild_staff_facts().await.expect("the staff facts");
-    eprintln!("reports:   staff facts: {facts} rows in {:.1} s", step.elapsed().as_secs_f64());
-    let step = Instant::now();
-    sqlx::raw_sql(
-        "VACUUM ANALYZE kadry_territories, kadry_orgs, kadry_persons, kadry_employments, kadry_trainings, \
-         kadry_staff_facts, kadry_vouchers, kadry_enrollments",
-    )
-    .execute(pool)
-    .await
-    .expect("vacuum analyze");
+        .expect("marker");
     eprintln!(
-        "reports: loaded in {:.0} s (vacuum and analyse {:.0} s)",
-        start.elapsed().as_secs_f64(),
-        step.elapsed().as_secs_f64()
+        "reports: loaded in {:.0} s running (generation {took:.0} s, vacuum and analyse {vacuum:.0} s; \
+         stood still {:.0} s more)",
+        start.elapsed().as_secs_f64() - stalls.paused(),
+        stalls.paused()
     );
 }
 
@@ -372,7 +314,7 @@ async fn baseline_slice(pool: &PgPool, sql: &'static str, spec: &SliceSpec) -> V
 
 async fn kadry_eligible(store: &PgStore, scope: Scope) -> Vec<Eligible> {
     let mut tx = store.read().await.expect("a read transaction");
-    let rows = tx.eligible(scope, &RegionPolicy::samara(), YEAR).await.expect("kadry's selection");
+    let rows = tx.eligible(scope, &RegionPolicy::samara(), year()).await.expect("kadry's selection");
     tx.commit().await.expect("end the transaction");
     rows
 }
@@ -380,7 +322,7 @@ async fn kadry_eligible(store: &PgStore, scope: Scope) -> Vec<Eligible> {
 type EligibleRow = (String, String, String, String, Option<String>);
 
 async fn baseline_eligible(pool: &PgPool) -> Vec<EligibleRow> {
-    let by = due_if_last_passed_by(&RegionPolicy::samara(), YEAR).to_string();
+    let by = due_if_last_passed_by(&RegionPolicy::samara(), year()).to_string();
     let mut tx = pool.begin().await.expect("begin");
     let rows = sqlx::query_as(ELIGIBILITY_SQL).bind(by).fetch_all(&mut *tx).await.expect("the baseline");
     tx.commit().await.expect("end the transaction");
@@ -392,7 +334,7 @@ async fn baseline_eligible(pool: &PgPool) -> Vec<EligibleRow> {
 /// documents are what kadry reads: for a few organisations, the in-memory aggregate over
 /// `staff_rows` (which decodes every document) equals the pushed-down slice, and the selection
 /// equals `planning::eligible` over the same rows.
-async fn check(store: &PgStore, spec: &SliceSpec, workers: i64) {
+async fn check(store: &PgStore, spec: &SliceSpec, workers: usize) {
     let mut ours = kadry_slice(store, spec).await;
     ours.sort_by(|a, b| a.key.cmp(&b.key));
     for (name, sql) in [("baseline", BASELINE_SQL), ("records", RECORDS_SQL)] {
@@ -410,7 +352,7 @@ async fn check(store: &PgStore, spec: &SliceSpec, workers: i64) {
         ours.iter().map(|r| r.hours).sum::<u64>()
     );
     for (status, n) in [("trained", trained), ("overdue", overdue), ("never", never)] {
-        assert!(n > 50_000, "too few workers {status}: {n}");
+        assert!(n > workers as u64 / 20, "too few workers {status}: {n}");
     }
     let selected = kadry_eligible(store, Scope::Region).await;
     let by_hand = baseline_eligible(store.pool()).await;
@@ -419,20 +361,34 @@ async fn check(store: &PgStore, spec: &SliceSpec, workers: i64) {
         selected.iter().zip(&by_hand).all(|(a, b)| a.person.to_string() == b.0 && a.org.to_string() == b.1),
         "kadry and the baseline select different workers"
     );
-    eprintln!("reports: {} workers due in {YEAR}", selected.len());
+    eprintln!("reports: {} workers due in {}", selected.len(), year());
+    let pool = store.pool();
+    let count = |table: &str| format!("SELECT COUNT(*) FROM {table}");
     let mut tx = store.read().await.expect("a read transaction");
-    let territories = (workers * 60 / 1_000_000).max(60);
-    assert_eq!(tx.territories().await.expect("territories").len() as i64, territories);
-    assert_eq!(tx.orgs().await.expect("organisations").len() as i64, workers / 100);
-    for j in [1_u32, 12, 19, 59, 4_321, 9_999] {
-        let org = OrgId(uuid::Uuid::parse_str(&format!("20000000-0000-4000-8000-{j:012x}")).expect("an id"));
+    for (table, decoded) in [
+        ("kadry_territories", tx.territories().await.expect("territories decode").len()),
+        ("kadry_orgs", tx.orgs().await.expect("organisations decode").len()),
+    ] {
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(count(table))).fetch_one(pool).await.expect("a count");
+        assert_eq!(decoded as i64, n, "{table}");
+    }
+    // Six organisations spread over the region, each with a staff of twenty or more.
+    let staffed: Vec<(String,)> =
+        sqlx::query_as("SELECT org FROM kadry_staff_facts GROUP BY org HAVING COUNT(*) >= 20 ORDER BY org")
+            .fetch_all(pool)
+            .await
+            .expect("organisations");
+    assert!(staffed.len() >= 6, "{} organisations with a staff", staffed.len());
+    for k in 0..6 {
+        let id = &staffed[k * (staffed.len() - 1) / 5].0;
+        let org = OrgId(uuid::Uuid::parse_str(id).expect("an id"));
         let spec = SliceSpec { scope: Scope::Organisation(org), ..spec.clone() };
         let rows = tx.staff_rows(spec.scope).await.expect("staff rows decode");
-        assert!(rows.len() >= 100, "organisation {j}: {} rows", rows.len());
-        assert_eq!(aggregate(&rows, &spec), tx.slice(&spec).await.expect("slice"), "organisation {j}");
+        assert!(rows.len() >= 20, "organisation {id}: {} rows", rows.len());
+        assert_eq!(aggregate(&rows, &spec), tx.slice(&spec).await.expect("slice"), "organisation {id}");
         let policy = RegionPolicy::samara();
-        let due = tx.eligible(spec.scope, &policy, YEAR).await.expect("eligible");
-        assert_eq!(due, eligible(&policy, &rows, YEAR), "organisation {j}: the selection");
+        let due = tx.eligible(spec.scope, &policy, year()).await.expect("eligible");
+        assert_eq!(due, eligible(&policy, &rows, year()), "organisation {id}: the selection");
         let p = rows[0].employment.person;
         tx.person(p).await.expect("a person decodes").expect("a person");
         tx.trainings(p).await.expect("trainings decode");
@@ -445,18 +401,25 @@ async fn check(store: &PgStore, spec: &SliceSpec, workers: i64) {
 // ---------------------------------------------------------------------------------------------
 
 fn reports(c: &mut Criterion) {
+    let stalls = Stalls::watch();
     let rt: Runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     let url = database_url();
     let workers = workers();
     let spec = spec(Scope::Region);
+    let region = region(workers);
     let store = rt.block_on(async {
-        let store = open_store(&url, workers).await;
-        load(&store, workers).await;
+        let (store, loaded) = open_store(&url, &region).await;
+        if loaded {
+            eprintln!("reports: the region is loaded already ({})", marker(&region));
+        } else {
+            load(&store, &region).await;
+        }
         check(&store, &spec, workers).await;
         store
     });
     let pool = store.pool().clone();
-    let size = if workers % 1_000_000 == 0 { format!("{}M", workers / 1_000_000) } else { format!("{workers}") };
+    let size =
+        if workers.is_multiple_of(1_000_000) { format!("{}M", workers / 1_000_000) } else { format!("{workers}") };
     let mut group = c.benchmark_group("reports/postgres");
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
     group.warm_up_time(Duration::from_secs(3)).measurement_time(Duration::from_secs(20));
@@ -469,14 +432,17 @@ fn reports(c: &mut Criterion) {
     group.bench_function(format!("records slice territory×position×training_status {size}"), |b| {
         b.iter(|| rt.block_on(baseline_slice(&pool, RECORDS_SQL, &spec)));
     });
-    group.bench_function(format!("kadry eligibility {YEAR} {size}"), |b| {
+    let year = year();
+    group.bench_function(format!("kadry eligibility {year} {size}"), |b| {
         b.iter(|| rt.block_on(kadry_eligible(&store, Scope::Region)));
     });
-    group.bench_function(format!("baseline eligibility {YEAR} {size}"), |b| {
+    group.bench_function(format!("baseline eligibility {year} {size}"), |b| {
         b.iter(|| rt.block_on(baseline_eligible(&pool)));
     });
     group.finish();
     rt.block_on(pool.close());
+    // A measurement taken while the process stood still is longer by that time: say so.
+    eprintln!("reports: the process stood still {:.0} s in this run, load included", stalls.paused());
 }
 
 fn config() -> Criterion {

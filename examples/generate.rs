@@ -9,7 +9,7 @@
 //! memory|sqlite:PATH|postgres:URL` (default `memory`; a SQLite file is replaced),
 //! `--schema NAME` (PostgreSQL: a fresh schema of that name), `--region
 //! samara|yugra|tatarstan` (default `samara`), `--today YYYY-MM-DD` (default 2025-03-03),
-//! `--batch N` (changes per unit of work, default 4 000), `--seats MIN-MAX` (seats of each
+//! `--batch N` (changes per unit of work, default 20 000), `--seats MIN-MAX` (seats of each
 //! recruiting group, default 8-25), `--passwords` (give every account
 //! holding a role the password `kadry-load-2025` for the example server; SQL stores only).
 //! Prints the counts and the time; exits 2 on a bad flag, 1 on a failure.

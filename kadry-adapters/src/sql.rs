@@ -128,7 +128,7 @@ macro_rules! facts_insert {
 }
 
 /// Whose staff facts (migration 0010) a change moves.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FactsOf {
     /// One worker's: an employment, the person, a passed training.
     Person,
@@ -136,21 +136,36 @@ enum FactsOf {
     Org,
 }
 
-/// R-R1: the two statements that rewrite the staff facts of the workers `of` selects (bound to
-/// `$1`): the rows go, and the insert of migration 0010 puts back what the tables now say, so
-/// the facts stay a function of the records and never drift.
-fn facts_refresh(of: FactsOf) -> [&'static str; 2] {
-    match of {
+/// R-R1: the two statements that rewrite the staff facts of the workers `of` selects by their
+/// ids, `ids` the condition on an id column (` = $1` for one; a set's differs by dialect): the
+/// rows go, and the insert of migration 0010 puts back what the tables now say, so the facts
+/// stay a function of the records and never drift.
+fn facts_refresh(of: FactsOf, ids: &str) -> [String; 2] {
+    let [delete, insert] = match of {
         FactsOf::Person => {
-            ["DELETE FROM kadry_staff_facts WHERE person = $1", facts_insert!("person = $1", "e.person = $1")]
+            ["DELETE FROM kadry_staff_facts WHERE person{ids}", facts_insert!("person{ids}", "e.person{ids}")]
         }
         FactsOf::Org => [
-            "DELETE FROM kadry_staff_facts WHERE person IN (SELECT person FROM kadry_employments WHERE org = $1)",
+            "DELETE FROM kadry_staff_facts WHERE person IN (SELECT person FROM kadry_employments WHERE org{ids})",
             facts_insert!(
-                "person IN (SELECT person FROM kadry_employments WHERE org = $1)",
-                "e.person IN (SELECT person FROM kadry_employments WHERE org = $1)"
+                "person IN (SELECT person FROM kadry_employments WHERE org{ids})",
+                "e.person IN (SELECT person FROM kadry_employments WHERE org{ids})"
             ),
         ],
+    };
+    [delete.replace("{ids}", ids), insert.replace("{ids}", ids)]
+}
+
+/// Whose staff facts a change moves, and the key: a person or an organisation written, an
+/// employment, a passed training (R-R1).
+fn facts_of(change: &kadry_core::ports::Change) -> Option<(FactsOf, String)> {
+    use kadry_core::ports::Change;
+    match change {
+        Change::PutOrg(o) => Some((FactsOf::Org, o.id.to_string())),
+        Change::PutPerson(p) => Some((FactsOf::Person, p.id.to_string())),
+        Change::PutEmployment(e) => Some((FactsOf::Person, e.person.to_string())),
+        Change::AddTraining(t) if t.passed => Some((FactsOf::Person, t.person.to_string())),
+        _ => None,
     }
 }
 
@@ -400,10 +415,498 @@ fn group_rows(
         .collect()
 }
 
-/// A value bound into a combined write.
+/// A value bound into a write.
+#[derive(Debug, Clone, PartialEq)]
 enum Value {
     Text(Option<String>),
-    Int(i64),
+    Int(Option<i64>),
+    Bool(bool),
+}
+
+impl Value {
+    fn text(s: impl ToString) -> Value {
+        Value::Text(Some(s.to_string()))
+    }
+
+    /// The value as text, for a row's key.
+    fn key_text(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone().unwrap_or_default(),
+            Value::Int(i) => i.map(|i| i.to_string()).unwrap_or_default(),
+            Value::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// A column's type, as a multi-row write binds it (PostgreSQL's arrays are typed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Text,
+    Int,
+    Bool,
+}
+
+#[cfg(feature = "postgres")]
+impl Ty {
+    /// PostgreSQL's array of this type.
+    fn pg_array(self) -> &'static str {
+        match self {
+            Ty::Text => "text[]",
+            Ty::Int => "bigint[]",
+            Ty::Bool => "boolean[]",
+        }
+    }
+}
+
+/// How one kind of change writes its row: the table, its columns with their types (the order
+/// of the row's values), the columns that name a row, and what a row already there becomes.
+/// One description serves the single-row statement of `Tx::apply` ([`RowKind::single`]) and
+/// the multi-row statement of `Store::load` ([`RowKind::multi`]).
+struct RowKind {
+    /// Its place among a load's multi-row writes: after every kind whose rows its rows
+    /// reference (the unit test `row_kinds_come_after_what_they_reference` reads the foreign
+    /// keys).
+    rank: usize,
+    table: &'static str,
+    columns: &'static [(&'static str, Ty)],
+    /// The columns that name a row (none for an append without a key).
+    key: &'static [&'static str],
+    /// `Some`: an upsert on `key`, updating these columns; `None`: an insert, whose duplicate
+    /// the table's constraints refuse.
+    update: Option<&'static [&'static str]>,
+    single: std::sync::OnceLock<String>,
+}
+
+impl RowKind {
+    const fn new(
+        rank: usize,
+        table: &'static str,
+        columns: &'static [(&'static str, Ty)],
+        key: &'static [&'static str],
+        update: Option<&'static [&'static str]>,
+    ) -> RowKind {
+        RowKind { rank, table, columns, key, update, single: std::sync::OnceLock::new() }
+    }
+
+    fn names(&self) -> String {
+        self.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+    }
+
+    /// `ON CONFLICT … DO UPDATE …` for an upsert, nothing for an insert.
+    fn conflict(&self) -> String {
+        match self.update {
+            Some(update) => {
+                let set: Vec<String> = update.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+                format!(" ON CONFLICT ({}) DO UPDATE SET {}", self.key.join(", "), set.join(", "))
+            }
+            None => String::new(),
+        }
+    }
+
+    /// The statement writing one row (placeholders `$1`… in column order).
+    fn single(&'static self) -> &'static str {
+        self.single.get_or_init(|| {
+            let marks: Vec<String> = (1..=self.columns.len()).map(|i| format!("${i}")).collect();
+            format!("INSERT INTO {} ({}) VALUES ({}){}", self.table, self.names(), marks.join(", "), self.conflict())
+        })
+    }
+
+    /// The statement writing the rows of `{rows}`, a row source named `v` with this kind's
+    /// columns, in the order `{order}` gives (the dialect fills both in). `WHERE true` keeps
+    /// SQLite from reading the conflict clause's `ON` as a join's.
+    fn multi(&self) -> String {
+        let picked: Vec<String> = self.columns.iter().map(|(c, _)| format!("v.{c}")).collect();
+        format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {{rows}} WHERE true{{order}}{}",
+            self.table,
+            self.names(),
+            picked.join(", "),
+            self.conflict()
+        )
+    }
+}
+
+use Ty::{Bool, Int, Text};
+
+static TERRITORIES: RowKind =
+    RowKind::new(0, "kadry_territories", &[("id", Text), ("doc", Text)], &["id"], Some(&["doc"]));
+static ORGS: RowKind = RowKind::new(
+    1,
+    "kadry_orgs",
+    &[("id", Text), ("territory", Text), ("parent", Text), ("doc", Text), ("kind", Text)],
+    &["id"],
+    Some(&["territory", "parent", "doc", "kind"]),
+);
+/// R-A2, R-A3: the email key and SNILS are unique in the table.
+static PERSONS: RowKind = RowKind::new(
+    2,
+    "kadry_persons",
+    &[
+        ("id", Text),
+        ("email_key", Text),
+        ("snils", Text),
+        ("doc", Text),
+        ("subject", Text),
+        ("birth_year", Int),
+        ("education", Text),
+        ("experience_since", Text),
+        ("pending_since", Text),
+    ],
+    &["id"],
+    Some(&["email_key", "snils", "doc", "subject", "birth_year", "education", "experience_since", "pending_since"]),
+);
+static PROGRAMS: RowKind =
+    RowKind::new(3, "kadry_programs", &[("id", Text), ("provider", Text), ("doc", Text)], &["id"], Some(&["doc"]));
+/// A group's seats (`taken`, 0 when inserted) move only by [`Change::TakeSeat`] and
+/// [`Change::FreeSeat`] (R-G3).
+///
+/// [`Change::TakeSeat`]: kadry_core::ports::Change::TakeSeat
+/// [`Change::FreeSeat`]: kadry_core::ports::Change::FreeSeat
+static GROUPS: RowKind = RowKind::new(
+    4,
+    "kadry_groups",
+    &[("id", Text), ("program", Text), ("provider", Text), ("capacity", Int), ("plan_year", Int), ("doc", Text)],
+    &["id"],
+    Some(&["capacity", "plan_year", "doc"]),
+);
+static EMPLOYMENTS: RowKind = RowKind::new(
+    5,
+    "kadry_employments",
+    &[
+        ("id", Text),
+        ("person", Text),
+        ("org", Text),
+        ("status", Text),
+        ("doc", Text),
+        ("position", Text),
+        ("pedagogical", Bool),
+        ("category", Text),
+        ("parental_leave", Bool),
+    ],
+    &["id"],
+    Some(&["org", "status", "doc", "position", "pedagogical", "category", "parental_leave"]),
+);
+static GRANTS: RowKind = RowKind::new(
+    6,
+    "kadry_grants",
+    &[("person", Text), ("role", Text), ("scope", Text), ("doc", Text)],
+    &["person", "role", "scope"],
+    Some(&["doc"]),
+);
+static ROLE_REQUESTS: RowKind = RowKind::new(
+    7,
+    "kadry_role_requests",
+    &[("person", Text), ("role", Text), ("doc", Text)],
+    &["person", "role"],
+    Some(&["doc"]),
+);
+/// R-V3: one open application per worker, a partial unique index.
+static VOUCHERS: RowKind = RowKind::new(
+    8,
+    "kadry_vouchers",
+    &[("id", Text), ("person", Text), ("status", Text), ("doc", Text), ("issued_on", Text), ("valid_until", Text)],
+    &["id"],
+    Some(&["status", "doc", "issued_on", "valid_until"]),
+);
+static ENROLLMENTS: RowKind = RowKind::new(
+    9,
+    "kadry_enrollments",
+    &[("id", Text), ("grp", Text), ("person", Text), ("voucher", Text), ("status", Text), ("doc", Text)],
+    &["id"],
+    Some(&["status", "doc"]),
+);
+/// R-G6: certificate and statement numbers are unique per provider and year.
+static TRAININGS: RowKind = RowKind::new(
+    10,
+    "kadry_trainings",
+    &[
+        ("person", Text),
+        ("provider", Text),
+        ("cert_year", Int),
+        ("cert_number", Text),
+        ("passed", Bool),
+        ("completed_on", Text),
+        ("doc", Text),
+        ("hours", Int),
+        ("funding", Text),
+        ("stmt_year", Int),
+        ("stmt_number", Text),
+    ],
+    &[],
+    None,
+);
+static PLANS: RowKind = RowKind::new(
+    11,
+    "kadry_plans",
+    &[("id", Text), ("person", Text), ("program", Text), ("year", Int), ("doc", Text)],
+    &["id"],
+    Some(&["doc"]),
+);
+static CYCLES: RowKind = RowKind::new(12, "kadry_cycles", &[("year", Int), ("doc", Text)], &["year"], Some(&["doc"]));
+/// R-W3: numbers unique, one per worker and year.
+static QUOTAS: RowKind = RowKind::new(
+    13,
+    "kadry_quotas",
+    &[("number", Text), ("year", Int), ("holder", Text), ("org", Text), ("doc", Text)],
+    &["number"],
+    Some(&["holder", "doc"]),
+);
+static PREFERENCES: RowKind = RowKind::new(
+    14,
+    "kadry_preferences",
+    &[("person", Text), ("year", Int), ("doc", Text)],
+    &["person", "year"],
+    Some(&["doc"]),
+);
+static SURVEYS: RowKind = RowKind::new(
+    15,
+    "kadry_surveys",
+    &[("id", Text), ("kind", Text), ("grp", Text), ("created_by", Text), ("doc", Text)],
+    &["id"],
+    Some(&["doc"]),
+);
+/// R-R2: the `UNIQUE (survey, person)` constraint keeps one answer each.
+static RESPONSES: RowKind = RowKind::new(
+    16,
+    "kadry_responses",
+    &[("survey", Text), ("person", Text), ("answered_on", Text), ("doc", Text)],
+    &["survey", "person"],
+    None,
+);
+/// R-N1: the outbox.
+static OUTBOX: RowKind =
+    RowKind::new(17, "kadry_outbox", &[("id", Text), ("person", Text), ("doc", Text)], &["id"], None);
+static AUDIT: RowKind =
+    RowKind::new(18, "kadry_audit", &[("at", Int), ("action", Text), ("subject", Text), ("doc", Text)], &[], None);
+/// R-F1: the `CHECK` refuses a limit below what is committed.
+static LIMITS: RowKind = RowKind::new(
+    19,
+    "kadry_funding",
+    &[("year", Int), ("source", Text), ("amount_limit", Int)],
+    &["year", "source"],
+    Some(&["amount_limit"]),
+);
+
+/// Every kind of row, in the order a load writes them (each at its [`RowKind::rank`]).
+static ROW_KINDS: [&RowKind; 20] = [
+    &TERRITORIES,
+    &ORGS,
+    &PERSONS,
+    &PROGRAMS,
+    &GROUPS,
+    &EMPLOYMENTS,
+    &GRANTS,
+    &ROLE_REQUESTS,
+    &VOUCHERS,
+    &ENROLLMENTS,
+    &TRAININGS,
+    &PLANS,
+    &CYCLES,
+    &QUOTAS,
+    &PREFERENCES,
+    &SURVEYS,
+    &RESPONSES,
+    &OUTBOX,
+    &AUDIT,
+    &LIMITS,
+];
+
+/// The row a change writes, in its kind's column order.
+struct Row {
+    kind: &'static RowKind,
+    values: Vec<Value>,
+}
+
+impl Row {
+    /// What names the row in its table (`None` for an append without a key).
+    fn key(&self) -> Option<(&'static str, String)> {
+        if self.kind.key.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self
+            .kind
+            .key
+            .iter()
+            .filter_map(|k| self.kind.columns.iter().position(|(c, _)| c == k))
+            .map(|i| self.values[i].key_text())
+            .collect();
+        Some((self.kind.table, parts.join("\u{1f}")))
+    }
+}
+
+/// The row `change` writes, for every change that writes one row of its own; `None` for a
+/// seat (an update, [`part_of`]), a deletion, a release and a commitment against a limit.
+fn row_of(change: &kadry_core::ports::Change) -> Result<Option<Row>> {
+    use kadry_core::ports::Change;
+    let year = |d: &chrono::NaiveDate| Some(i64::from(chrono::Datelike::year(d)));
+    let (kind, values): (&'static RowKind, Vec<Value>) = match change {
+        Change::PutTerritory(t) => (&TERRITORIES, vec![Value::text(t.id), Value::text(encode(t)?)]),
+        Change::PutOrg(o) => (
+            &ORGS,
+            vec![
+                Value::text(o.id),
+                Value::text(o.territory),
+                Value::Text(o.parent.map(|p| p.to_string())),
+                Value::text(encode(o)?),
+                Value::text(label(&o.kind)),
+            ],
+        ),
+        Change::PutPerson(p) => {
+            let facts = kadry_core::ports::PersonFacts::of(p);
+            (
+                &PERSONS,
+                vec![
+                    Value::text(p.id),
+                    Value::text(p.email.key()),
+                    Value::Text(p.snils.as_ref().map(|s| s.digits().to_string())),
+                    Value::text(encode(p)?),
+                    Value::Text(facts.subject),
+                    Value::Int(facts.birth_year.map(i64::from)),
+                    Value::Text(facts.education.map(|l| label(&l))),
+                    Value::Text(facts.experience_since.map(|d| d.to_string())),
+                    Value::Text(facts.pending_since.map(|d| d.to_string())),
+                ],
+            )
+        }
+        Change::PutProgram(p) => (&PROGRAMS, vec![Value::text(p.id), Value::text(p.provider), Value::text(encode(p)?)]),
+        Change::PutGroup(g) => (
+            &GROUPS,
+            vec![
+                Value::text(g.id),
+                Value::text(g.program),
+                Value::text(g.provider),
+                Value::Int(Some(i64::from(g.capacity))),
+                Value::Int(g.plan.as_ref().map(|p| i64::from(p.year))),
+                Value::text(encode(g)?),
+            ],
+        ),
+        Change::PutEmployment(e) => (
+            &EMPLOYMENTS,
+            vec![
+                Value::text(e.id),
+                Value::text(e.person),
+                Value::text(e.org),
+                Value::text(label(&e.status)),
+                Value::text(encode(e)?),
+                Value::text(label(&e.position)),
+                Value::Bool(e.pedagogical),
+                Value::Text(e.category.map(|c| label(&c))),
+                Value::Bool(e.parental_leave),
+            ],
+        ),
+        Change::PutGrant(g) => (
+            &GRANTS,
+            vec![
+                Value::text(g.person),
+                Value::text(g.role.as_str()),
+                Value::text(encode(&g.scope)?),
+                Value::text(encode(g)?),
+            ],
+        ),
+        Change::PutRoleRequest(r) => {
+            (&ROLE_REQUESTS, vec![Value::text(r.person), Value::text(r.role.as_str()), Value::text(encode(r)?)])
+        }
+        Change::PutVoucher(v) => (
+            &VOUCHERS,
+            vec![
+                Value::text(v.id),
+                Value::text(v.person),
+                Value::text(label(&v.status)),
+                Value::text(encode(v)?),
+                Value::Text(v.issued_on.map(|d| d.to_string())),
+                Value::Text(v.valid_until.map(|d| d.to_string())),
+            ],
+        ),
+        Change::PutEnrollment(e) => (
+            &ENROLLMENTS,
+            vec![
+                Value::text(e.id),
+                Value::text(e.group),
+                Value::text(e.person),
+                Value::Text(e.voucher.map(|v| v.to_string())),
+                Value::text(label(&e.status)),
+                Value::text(encode(e)?),
+            ],
+        ),
+        Change::AddTraining(t) => (
+            &TRAININGS,
+            vec![
+                Value::text(t.person),
+                Value::Text(t.provider.map(|p| p.to_string())),
+                Value::Int(t.certificate.as_ref().and_then(|c| year(&c.issued_on))),
+                Value::Text(t.certificate.as_ref().map(|c| c.number.clone())),
+                Value::Bool(t.passed),
+                Value::text(t.completed_on),
+                Value::text(encode(t)?),
+                Value::Int(Some(i64::from(t.hours))),
+                Value::Text(t.funding.map(|f| label(&f))),
+                Value::Int(t.statement.as_ref().and_then(|c| year(&c.issued_on))),
+                Value::Text(t.statement.as_ref().map(|c| c.number.clone())),
+            ],
+        ),
+        Change::PutPlan(p) => (
+            &PLANS,
+            vec![
+                Value::text(p.id),
+                Value::text(p.person),
+                Value::text(p.program),
+                Value::Int(Some(i64::from(p.year))),
+                Value::text(encode(p)?),
+            ],
+        ),
+        Change::PutCycle(c) => (&CYCLES, vec![Value::Int(Some(i64::from(c.year))), Value::text(encode(c)?)]),
+        Change::PutQuota(q) => (
+            &QUOTAS,
+            vec![
+                Value::text(&q.number),
+                Value::Int(Some(i64::from(q.year))),
+                Value::text(q.holder),
+                Value::text(q.org),
+                Value::text(encode(q)?),
+            ],
+        ),
+        Change::PutPreferences(p) => {
+            (&PREFERENCES, vec![Value::text(p.person), Value::Int(Some(i64::from(p.year))), Value::text(encode(p)?)])
+        }
+        Change::PutSurvey(s) => (
+            &SURVEYS,
+            vec![
+                Value::text(s.id),
+                Value::text(s.kind.as_str()),
+                Value::Text(s.kind.group().map(|g| g.to_string())),
+                Value::text(s.created_by),
+                Value::text(encode(s)?),
+            ],
+        ),
+        Change::AddResponse(r) => (
+            &RESPONSES,
+            vec![Value::text(r.survey), Value::text(r.person), Value::text(r.answered_on), Value::text(encode(r)?)],
+        ),
+        Change::Notify(n) => (&OUTBOX, vec![Value::text(n.id), Value::text(n.person), Value::text(encode(n)?)]),
+        Change::Audit(a) => (
+            &AUDIT,
+            vec![
+                Value::Int(Some(micros(a.at))),
+                Value::text(&a.action),
+                Value::Text(a.subject.map(|s| s.to_string())),
+                Value::text(encode(a)?),
+            ],
+        ),
+        Change::SetLimit { year, source, limit } => (
+            &LIMITS,
+            vec![
+                Value::Int(Some(i64::from(*year))),
+                Value::text(label(source)),
+                Value::Int(Some(kadry_core::planning::to_kopecks(*limit))),
+            ],
+        ),
+        Change::TakeSeat(_)
+        | Change::FreeSeat(_)
+        | Change::DeleteRoleRequest { .. }
+        | Change::Commit { .. }
+        | Change::Release { .. } => return Ok(None),
+    };
+    Ok(Some(Row { kind, values }))
 }
 
 /// One write of a combined statement: its SQL (placeholders from `$1`), its values, the row it
@@ -416,63 +919,39 @@ struct Part {
     refusal: Option<fn() -> Error>,
 }
 
-/// A change kadry can write as one part of a combined statement (the tail of a command: a
-/// seat, an enrolment, a notification, the audit entry) as that part; `None` for the others.
-/// The same part is what `Tx::apply` runs for such a change on its own.
+/// R-G3: one seat, by a conditional update, never read-then-write.
+const TAKE_SEAT: &str = "UPDATE kadry_groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity";
+
+/// The part `Tx::apply` runs for a change that writes one row, or takes a seat; `None` for
+/// the others.
 fn part_of(change: &kadry_core::ports::Change) -> Result<Option<Part>> {
-    use kadry_core::ports::Change;
-    Ok(Some(match change {
-        // R-G3: a conditional update, never read-then-write.
-        Change::TakeSeat(id) => Part {
-            sql: "UPDATE kadry_groups SET taken = taken + 1 WHERE id = $1 AND taken < capacity",
-            values: vec![Value::Text(Some(id.to_string()))],
-            row: Some(("group", id.to_string())),
+    if let kadry_core::ports::Change::TakeSeat(id) = change {
+        return Ok(Some(Part {
+            sql: TAKE_SEAT,
+            values: vec![Value::text(id)],
+            row: Some((GROUPS.table, id.to_string())),
             refusal: Some(|| Error::GroupFull),
-        },
-        Change::PutEnrollment(e) => Part {
-            sql: "INSERT INTO kadry_enrollments (id, grp, person, voucher, status, doc) VALUES ($1, $2, $3, $4, $5, $6) \
-                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc",
-            values: vec![
-                Value::Text(Some(e.id.to_string())),
-                Value::Text(Some(e.group.to_string())),
-                Value::Text(Some(e.person.to_string())),
-                Value::Text(e.voucher.map(|v| v.to_string())),
-                Value::Text(Some(label(&e.status))),
-                Value::Text(Some(encode(e)?)),
-            ],
-            row: Some(("enrollment", e.id.to_string())),
-            refusal: None,
-        },
-        Change::Notify(n) => Part {
-            sql: "INSERT INTO kadry_outbox (id, person, doc) VALUES ($1, $2, $3)",
-            values: vec![
-                Value::Text(Some(n.id.to_string())),
-                Value::Text(Some(n.person.to_string())),
-                Value::Text(Some(encode(n)?)),
-            ],
-            row: Some(("notification", n.id.to_string())),
-            refusal: None,
-        },
-        Change::Audit(a) => Part {
-            sql: "INSERT INTO kadry_audit (at, action, subject, doc) VALUES ($1, $2, $3, $4)",
-            values: vec![
-                Value::Int(micros(a.at)),
-                Value::Text(Some(a.action.clone())),
-                Value::Text(a.subject.map(|s| s.to_string())),
-                Value::Text(Some(encode(a)?)),
-            ],
-            row: None,
-            refusal: None,
-        },
-        _ => return Ok(None),
-    }))
+        }));
+    }
+    Ok(row_of(change)?.map(|row| Part { sql: row.kind.single(), row: row.key(), values: row.values, refusal: None }))
 }
 
-/// The writes of `changes` as parts of one statement, when every change has a part
-/// ([`part_of`]) and no row is written twice; `None` otherwise.
+/// Whether a change is of a command's usual tail (a seat, an enrolment, a notification, the
+/// audit entry), which PostgreSQL writes as parts of one statement. Other changes are written
+/// alone: a change that moves the staff facts must be in the tables before they are rewritten.
+fn in_tail(change: &kadry_core::ports::Change) -> bool {
+    use kadry_core::ports::Change;
+    matches!(change, Change::TakeSeat(_) | Change::PutEnrollment(_) | Change::Notify(_) | Change::Audit(_))
+}
+
+/// The writes of `changes` as parts of one statement, when every change is of a command's
+/// tail ([`in_tail`]) and no row is written twice; `None` otherwise.
 fn combinable(changes: &[kadry_core::ports::Change]) -> Result<Option<Vec<Part>>> {
     let mut parts: Vec<Part> = Vec::with_capacity(changes.len());
     for change in changes {
+        if !in_tail(change) {
+            return Ok(None);
+        }
         let Some(part) = part_of(change)? else {
             return Ok(None);
         };
@@ -482,6 +961,184 @@ fn combinable(changes: &[kadry_core::ports::Change]) -> Result<Option<Vec<Part>>
         parts.push(part);
     }
     Ok(Some(parts))
+}
+
+/// What [`Batch::gather`] did with a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gathered {
+    /// It joined the batch.
+    Joined,
+    /// It writes a row the batch writes already, or a group whose seats the batch takes: write
+    /// the batch first, then gather it again.
+    WriteFirst,
+    /// It is written on its own (a freed seat, a deleted role request, a commitment, a
+    /// release), once the batch is written.
+    Alone,
+}
+
+/// A kind of row and the rows of it a batch writes, in order.
+type KindRows = (&'static RowKind, Vec<Vec<Value>>);
+
+/// The changes of a load gathered for multi-row writes: each kind's rows in order, the seats
+/// taken per group (R-G3), and the rows named so far. Writes of distinct rows commute, so a
+/// batch writes its kinds one after another in [`RowKind::rank`] order (a row after the rows
+/// it references), then its seats; a change to a row the batch holds already waits until the
+/// batch is written ([`Gathered::WriteFirst`]), so every row goes through the states it
+/// would go through one change at a time.
+struct Batch {
+    rows: Vec<Vec<Vec<Value>>>,
+    seats: Vec<(String, i64)>,
+    seat_at: std::collections::HashMap<String, usize>,
+    named: std::collections::HashSet<(&'static str, String)>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            rows: ROW_KINDS.iter().map(|_| Vec::new()).collect(),
+            seats: Vec::new(),
+            seat_at: Default::default(),
+            named: Default::default(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.seats.is_empty() && self.rows.iter().all(Vec::is_empty)
+    }
+
+    /// Gathers `change` if it can join the batch.
+    fn gather(&mut self, change: &kadry_core::ports::Change) -> Result<Gathered> {
+        if let kadry_core::ports::Change::TakeSeat(group) = change {
+            // R-G3: a group's seats are summed and taken by one conditional update.
+            let key = group.to_string();
+            self.named.insert((GROUPS.table, key.clone()));
+            match self.seat_at.get(&key) {
+                Some(&i) => self.seats[i].1 += 1,
+                None => {
+                    self.seat_at.insert(key.clone(), self.seats.len());
+                    self.seats.push((key, 1));
+                }
+            }
+            return Ok(Gathered::Joined);
+        }
+        let Some(row) = row_of(change)? else {
+            return Ok(Gathered::Alone);
+        };
+        if let Some(key) = row.key()
+            && !self.named.insert(key)
+        {
+            return Ok(Gathered::WriteFirst);
+        }
+        self.rows[row.kind.rank].push(row.values);
+        Ok(Gathered::Joined)
+    }
+
+    /// Empties the batch: each kind with rows and its rows, in rank order, and the seats to
+    /// take per group.
+    fn take(&mut self) -> (Vec<KindRows>, Vec<(String, i64)>) {
+        let kinds = ROW_KINDS
+            .iter()
+            .zip(self.rows.iter_mut())
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(kind, rows)| (*kind, std::mem::take(rows)))
+            .collect();
+        self.seat_at.clear();
+        self.named.clear();
+        (kinds, std::mem::take(&mut self.seats))
+    }
+}
+
+/// The workers and organisations whose staff facts a load moved, each once, in order.
+#[derive(Default)]
+struct Touched {
+    persons: Vec<String>,
+    orgs: Vec<String>,
+    seen: std::collections::HashSet<(bool, String)>,
+}
+
+impl Touched {
+    fn note(&mut self, change: &kadry_core::ports::Change) {
+        if let Some((of, key)) = facts_of(change) {
+            let org = of == FactsOf::Org;
+            if self.seen.insert((org, key.clone())) {
+                if org { self.orgs.push(key) } else { self.persons.push(key) }
+            }
+        }
+    }
+}
+
+/// The columns of the seats a load takes: the group and how many.
+const SEAT_COLUMNS: &[(&str, Ty)] = &[("id", Ty::Text), ("n", Ty::Int)];
+
+/// R-G3: the seats of many groups as one conditional update over `{rows}` (group, count): a
+/// group with too few seats free (or none such) is left as it is, and the load refuses with
+/// `group.full` when fewer groups changed than it named.
+const TAKE_SEATS: &str = "UPDATE kadry_groups AS g SET taken = g.taken + v.n FROM {rows} \
+                          WHERE g.id = v.id AND g.taken + v.n <= g.capacity";
+
+/// The column of the workers or organisations whose staff facts a load rewrites.
+const ID_COLUMN: &[(&str, Ty)] = &[("id", Ty::Text)];
+
+/// PostgreSQL: the row source of a multi-row write, `v` with `columns` (and `ord`, their
+/// order), one typed array bound per column.
+#[cfg(feature = "postgres")]
+fn unnest_source(columns: &[(&str, Ty)]) -> String {
+    let arrays: Vec<String> =
+        columns.iter().enumerate().map(|(i, (_, ty))| format!("${}::{}", i + 1, ty.pg_array())).collect();
+    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+    format!("UNNEST({}) WITH ORDINALITY AS v({}, ord)", arrays.join(", "), names.join(", "))
+}
+
+/// A column of values, as PostgreSQL binds an array.
+#[cfg(feature = "postgres")]
+enum Column {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<bool>),
+}
+
+/// `rows` turned into columns of `columns`' types.
+#[cfg(feature = "postgres")]
+fn by_column(columns: &[(&str, Ty)], rows: Vec<Vec<Value>>) -> Result<Vec<Column>> {
+    let n = rows.len();
+    let mut out: Vec<Column> = columns
+        .iter()
+        .map(|(_, ty)| match ty {
+            Ty::Text => Column::Text(Vec::with_capacity(n)),
+            Ty::Int => Column::Int(Vec::with_capacity(n)),
+            Ty::Bool => Column::Bool(Vec::with_capacity(n)),
+        })
+        .collect();
+    for row in rows {
+        if row.len() != columns.len() {
+            return Err(Error::Storage("a row of another width than its table's columns".into()));
+        }
+        for (column, value) in out.iter_mut().zip(row) {
+            match (column, value) {
+                (Column::Text(c), Value::Text(v)) => c.push(v),
+                (Column::Int(c), Value::Int(v)) => c.push(v),
+                (Column::Bool(c), Value::Bool(v)) => c.push(v),
+                _ => return Err(Error::Storage("a value of another type than its column".into())),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// SQLite's limit on a statement's bound values (`SQLITE_MAX_VARIABLE_NUMBER`): a multi-row
+/// write sends at most this many at a time.
+#[cfg(feature = "sqlite")]
+const SQLITE_MAX_BINDS: usize = 32_766;
+
+/// SQLite: the row source of a multi-row write of `rows` rows, `v` with `columns`, from a
+/// `VALUES` list bound row after row. Its placeholders are anonymous (`?`): SQLite looks a
+/// numbered or named one up in a list as long as the statement's, which makes a statement of
+/// thousands of them cost quadratic time to prepare and bind.
+#[cfg(feature = "sqlite")]
+fn values_source(columns: &[(&str, Ty)], rows: usize) -> String {
+    let names: Vec<String> = columns.iter().enumerate().map(|(i, (c, _))| format!("column{} AS {c}", i + 1)).collect();
+    let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
+    format!("(SELECT {} FROM (VALUES {})) AS v", names.join(", "), vec![tuple; rows].join(", "))
 }
 
 /// `sql` with every placeholder `$n` renumbered `$(n + by)`.
@@ -799,27 +1456,14 @@ macro_rules! sql_tx {
             /// to change a row and changed none.
             async fn run_parts(&mut self, parts: &[super::Part]) -> Result<()> {
                 use sqlx::Row;
-                fn bound<'q>(
-                    mut q: sqlx::query::Query<'q, $Db, <$Db as sqlx::Database>::Arguments>,
-                    values: &[&super::Value],
-                ) -> sqlx::query::Query<'q, $Db, <$Db as sqlx::Database>::Arguments> {
-                    for v in values {
-                        q = match v {
-                            super::Value::Text(t) => q.bind(t.clone()),
-                            super::Value::Int(i) => q.bind(*i),
-                        };
-                    }
-                    q
-                }
                 // How many rows each part that can refuse changed, in order.
                 let changed: Vec<i64> = if let [part] = parts {
-                    let values: Vec<&super::Value> = part.values.iter().collect();
-                    let n = self.exec(bound(sqlx::query(part.sql), &values)).await?;
+                    let n = self.exec(bind_values(sqlx::query(part.sql), &part.values)).await?;
                     vec![i64::try_from(n).unwrap_or(i64::MAX)]
                 } else {
                     let (sql, values) = super::combined_sql(parts);
                     // Built only from kadry's own statements; values are bound.
-                    let q = bound(sqlx::query(sqlx::AssertSqlSafe(sql)), &values);
+                    let q = bind_values(sqlx::query(sqlx::AssertSqlSafe(sql)), values);
                     let row = q.fetch_one(&mut *self.tx).await.map_err(super::map_err)?;
                     let refusing = parts.iter().filter(|p| p.refusal.is_some()).count();
                     (0..refusing).map(|i| row.try_get(i).map_err(super::map_err)).collect::<Result<_>>()?
@@ -835,11 +1479,100 @@ macro_rules! sql_tx {
 
             /// Rewrites the staff facts of the workers `of` selects by `key` (R-R1).
             async fn refresh_facts(&mut self, of: super::FactsOf, key: String) -> Result<()> {
-                for sql in super::facts_refresh(of) {
-                    self.exec(sqlx::query(sql).bind(key.clone())).await?;
+                for sql in super::facts_refresh(of, " = $1") {
+                    // Built only from kadry's own fragments; the key is bound.
+                    self.exec(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key.clone())).await?;
                 }
                 Ok(())
             }
+
+            /// A writer's unit of work on `tx`, holding `turn` (SQLite's writer's turn) until it
+            /// ends.
+            fn writer(tx: sqlx::Transaction<'static, $Db>, turn: Option<tokio::sync::OwnedMutexGuard<()>>) -> Self {
+                $Tx { tx, write: true, cache: Default::default(), _turn: turn }
+            }
+
+            /// `Store::load`: [`Self::load_changes`] in this unit of work, then the commit.
+            async fn load_and_commit(mut self, changes: Vec<Change>) -> Result<()> {
+                self.load_changes(changes).await?;
+                self.tx.commit().await.map_err(super::map_err)
+            }
+
+            /// `Store::load` in this unit of work: the changes gathered into batches
+            /// ([`super::Batch`]) and written kind by kind with multi-row statements, a change
+            /// written alone where it must be, then the staff facts of every worker and
+            /// organisation the changes moved rewritten set-wise, once (R-R1).
+            async fn load_changes(&mut self, changes: Vec<Change>) -> Result<()> {
+                let mut batch = super::Batch::new();
+                let mut touched = super::Touched::default();
+                for change in changes {
+                    touched.note(&change);
+                    let mut gathered = batch.gather(&change)?;
+                    if gathered == super::Gathered::WriteFirst {
+                        self.write_batch(&mut batch).await?;
+                        gathered = batch.gather(&change)?;
+                    }
+                    match gathered {
+                        super::Gathered::Joined => {}
+                        super::Gathered::Alone => {
+                            self.write_batch(&mut batch).await?;
+                            self.apply(change).await?;
+                        }
+                        super::Gathered::WriteFirst => {
+                            return Err(Error::Storage("a change does not join an empty batch".into()));
+                        }
+                    }
+                }
+                self.write_batch(&mut batch).await?;
+                self.fresh_statistics().await?;
+                for (of, keys) in [(super::FactsOf::Person, touched.persons), (super::FactsOf::Org, touched.orgs)] {
+                    let rows: Vec<Vec<super::Value>> = keys.into_iter().map(|k| vec![super::Value::Text(Some(k))]).collect();
+                    self.run_rows(super::ID_COLUMN, rows, &super::facts_refresh(of, IDS_IN)).await?;
+                }
+                Ok(())
+            }
+
+            /// Writes what `batch` gathered and empties it: each kind's rows by one statement
+            /// (one per chunk on SQLite), in rank order, then the seats of every group by one
+            /// conditional update, refused with `group.full` when any group has too few free
+            /// (R-G3), as the seat one too many would be one change at a time.
+            async fn write_batch(&mut self, batch: &mut super::Batch) -> Result<()> {
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                self.cache.clear();
+                let (kinds, seats) = batch.take();
+                for (kind, rows) in kinds {
+                    self.run_rows(kind.columns, rows, &[kind.multi()]).await?;
+                }
+                if !seats.is_empty() {
+                    let groups = seats.len() as u64;
+                    let rows: Vec<Vec<super::Value>> = seats
+                        .into_iter()
+                        .map(|(group, n)| vec![super::Value::Text(Some(group)), super::Value::Int(Some(n))])
+                        .collect();
+                    let changed = self.run_rows(super::SEAT_COLUMNS, rows, &[super::TAKE_SEATS.to_string()]).await?;
+                    if changed < groups {
+                        return Err(Error::GroupFull);
+                    }
+                }
+                Ok(())
+            }
+        }
+
+        /// Binds `values` in order.
+        fn bind_values<'q>(
+            mut q: sqlx::query::Query<'q, $Db, <$Db as sqlx::Database>::Arguments>,
+            values: impl IntoIterator<Item = &'q super::Value>,
+        ) -> sqlx::query::Query<'q, $Db, <$Db as sqlx::Database>::Arguments> {
+            for v in values {
+                q = match v {
+                    super::Value::Text(t) => q.bind(t.clone()),
+                    super::Value::Int(i) => q.bind(*i),
+                    super::Value::Bool(b) => q.bind(*b),
+                };
+            }
+            q
         }
 
         #[async_trait::async_trait]
@@ -1258,340 +1991,70 @@ macro_rules! sql_tx {
                     return Err(Error::Storage("a read-only unit of work cannot change state".into()));
                 }
                 self.cache.clear();
-                match change {
-                    Change::PutTerritory(t) => {
-                        let doc = super::encode(&t)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_territories (id, doc) VALUES ($1, $2) \
-                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(t.id.to_string())
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::PutOrg(o) => {
-                        let doc = super::encode(&o)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_orgs (id, territory, parent, doc, kind) VALUES ($1, $2, $3, $4, $5) \
-                                 ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, parent = excluded.parent, \
-                                 doc = excluded.doc, kind = excluded.kind",
-                            )
-                            .bind(o.id.to_string())
-                            .bind(o.territory.to_string())
-                            .bind(o.parent.map(|p| p.to_string()))
-                            .bind(doc)
-                            .bind(super::label(&o.kind)),
-                        )
-                        .await?;
-                        self.refresh_facts(super::FactsOf::Org, o.id.to_string()).await?;
-                    }
-                    Change::PutPerson(p) => {
-                        let doc = super::encode(&p)?;
-                        let facts = kadry_core::ports::PersonFacts::of(&p);
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_persons (id, email_key, snils, doc, subject, birth_year, education, \
-                                 experience_since, pending_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                                 ON CONFLICT (id) DO UPDATE SET email_key = excluded.email_key, snils = excluded.snils, \
-                                 doc = excluded.doc, subject = excluded.subject, birth_year = excluded.birth_year, \
-                                 education = excluded.education, experience_since = excluded.experience_since, \
-                                 pending_since = excluded.pending_since",
-                            )
-                            .bind(p.id.to_string())
-                            .bind(p.email.key().to_string())
-                            .bind(p.snils.as_ref().map(|s| s.digits().to_string()))
-                            .bind(doc)
-                            .bind(facts.subject)
-                            .bind(facts.birth_year.map(i64::from))
-                            .bind(facts.education.map(|l| super::label(&l)))
-                            .bind(facts.experience_since.map(|d| d.to_string()))
-                            .bind(facts.pending_since.map(|d| d.to_string())),
-                        )
-                        .await?;
-                        self.refresh_facts(super::FactsOf::Person, p.id.to_string()).await?;
-                    }
-                    Change::PutEmployment(e) => {
-                        let doc = super::encode(&e)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_employments (id, person, org, status, doc, position, pedagogical, category, \
-                                 parental_leave) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                                 ON CONFLICT (id) DO UPDATE SET org = excluded.org, status = excluded.status, doc = excluded.doc, \
-                                 position = excluded.position, pedagogical = excluded.pedagogical, category = excluded.category, \
-                                 parental_leave = excluded.parental_leave",
-                            )
-                            .bind(e.id.to_string())
-                            .bind(e.person.to_string())
-                            .bind(e.org.to_string())
-                            .bind(super::label(&e.status))
-                            .bind(doc)
-                            .bind(super::label(&e.position))
-                            .bind(e.pedagogical)
-                            .bind(e.category.map(|c| super::label(&c)))
-                            .bind(e.parental_leave),
-                        )
-                        .await?;
-                        self.refresh_facts(super::FactsOf::Person, e.person.to_string()).await?;
-                    }
-                    Change::PutGrant(g) => {
-                        let doc = super::encode(&g)?;
-                        let scope = super::encode(&g.scope)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_grants (person, role, scope, doc) VALUES ($1, $2, $3, $4) \
-                                 ON CONFLICT (person, role, scope) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(g.person.to_string())
-                            .bind(g.role.as_str())
-                            .bind(scope)
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::PutRoleRequest(r) => {
-                        let doc = super::encode(&r)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_role_requests (person, role, doc) VALUES ($1, $2, $3) \
-                                 ON CONFLICT (person, role) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(r.person.to_string())
-                            .bind(r.role.as_str())
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::DeleteRoleRequest { person, role } => {
-                        self.exec(
-                            sqlx::query("DELETE FROM kadry_role_requests WHERE person = $1 AND role = $2")
-                                .bind(person.to_string())
-                                .bind(role.as_str()),
-                        )
-                        .await?;
-                    }
-                    Change::PutVoucher(v) => {
-                        let doc = super::encode(&v)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_vouchers (id, person, status, doc, issued_on, valid_until) \
-                                 VALUES ($1, $2, $3, $4, $5, $6) \
-                                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc, \
-                                 issued_on = excluded.issued_on, valid_until = excluded.valid_until",
-                            )
-                            .bind(v.id.to_string())
-                            .bind(v.person.to_string())
-                            .bind(super::label(&v.status))
-                            .bind(doc)
-                            .bind(v.issued_on.map(|d| d.to_string()))
-                            .bind(v.valid_until.map(|d| d.to_string())),
-                        )
-                        .await?;
-                    }
-                    Change::PutProgram(p) => {
-                        let doc = super::encode(&p)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_programs (id, provider, doc) VALUES ($1, $2, $3) \
-                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(p.id.to_string())
-                            .bind(p.provider.to_string())
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::PutGroup(g) => {
-                        let doc = super::encode(&g)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_groups (id, program, provider, capacity, taken, plan_year, doc) \
-                                 VALUES ($1, $2, $3, $4, 0, $5, $6) \
-                                 ON CONFLICT (id) DO UPDATE SET capacity = excluded.capacity, plan_year = excluded.plan_year, \
-                                 doc = excluded.doc",
-                            )
-                            .bind(g.id.to_string())
-                            .bind(g.program.to_string())
-                            .bind(g.provider.to_string())
-                            .bind(i64::from(g.capacity))
-                            .bind(g.plan.as_ref().map(|p| i64::from(p.year)))
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    // A command's tail: the same statement as its part of a combined write.
-                    change @ (Change::TakeSeat(_) | Change::PutEnrollment(_) | Change::Notify(_) | Change::Audit(_)) => {
-                        if let Some(part) = super::part_of(&change)? {
-                            self.run_parts(&[part]).await?;
-                        }
-                    }
-                    Change::FreeSeat(id) => {
-                        self.exec(
-                            sqlx::query("UPDATE kadry_groups SET taken = taken - 1 WHERE id = $1 AND taken > 0").bind(id.to_string()),
-                        )
-                        .await?;
-                    }
-                    Change::AddTraining(t) => {
-                        let doc = super::encode(&t)?;
-                        let year = t.certificate.as_ref().map(|c| i64::from(chrono::Datelike::year(&c.issued_on)));
-                        let stmt_year = t.statement.as_ref().map(|c| i64::from(chrono::Datelike::year(&c.issued_on)));
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_trainings (person, provider, cert_year, cert_number, passed, completed_on, doc, \
-                                 hours, funding, stmt_year, stmt_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                            )
-                            .bind(t.person.to_string())
-                            .bind(t.provider.map(|p| p.to_string()))
-                            .bind(year)
-                            .bind(t.certificate.as_ref().map(|c| c.number.clone()))
-                            .bind(t.passed)
-                            .bind(t.completed_on.to_string())
-                            .bind(doc)
-                            .bind(i64::from(t.hours))
-                            .bind(t.funding.map(|f| super::label(&f)))
-                            .bind(stmt_year)
-                            .bind(t.statement.as_ref().map(|c| c.number.clone())),
-                        )
-                        .await?;
-                        if t.passed {
-                            // R-R1: the worker's last trainings in the staff facts (migration 0010).
-                            self.refresh_facts(super::FactsOf::Person, t.person.to_string()).await?;
-                        }
-                    }
-                    Change::PutPlan(p) => {
-                        let doc = super::encode(&p)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_plans (id, person, program, year, doc) VALUES ($1, $2, $3, $4, $5) \
-                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(p.id.to_string())
-                            .bind(p.person.to_string())
-                            .bind(p.program.to_string())
-                            .bind(i64::from(p.year))
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::PutCycle(c) => {
-                        let doc = super::encode(&c)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_cycles (year, doc) VALUES ($1, $2) \
-                                 ON CONFLICT (year) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(i64::from(c.year))
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::PutQuota(q) => {
-                        let doc = super::encode(&q)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_quotas (number, year, holder, org, doc) VALUES ($1, $2, $3, $4, $5) \
-                                 ON CONFLICT (number) DO UPDATE SET holder = excluded.holder, doc = excluded.doc",
-                            )
-                            .bind(q.number.clone())
-                            .bind(i64::from(q.year))
-                            .bind(q.holder.to_string())
-                            .bind(q.org.to_string())
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::PutPreferences(p) => {
-                        let doc = super::encode(&p)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_preferences (person, year, doc) VALUES ($1, $2, $3) \
-                                 ON CONFLICT (person, year) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(p.person.to_string())
-                            .bind(i64::from(p.year))
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::PutSurvey(sv) => {
-                        let doc = super::encode(&sv)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_surveys (id, kind, grp, created_by, doc) VALUES ($1, $2, $3, $4, $5) \
-                                 ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
-                            )
-                            .bind(sv.id.to_string())
-                            .bind(sv.kind.as_str())
-                            .bind(sv.kind.group().map(|g| g.to_string()))
-                            .bind(sv.created_by.to_string())
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::AddResponse(r) => {
-                        // R-R2: the UNIQUE (survey, person) constraint keeps one answer each.
-                        let doc = super::encode(&r)?;
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_responses (survey, person, answered_on, doc) VALUES ($1, $2, $3, $4)",
-                            )
-                            .bind(r.survey.to_string())
-                            .bind(r.person.to_string())
-                            .bind(r.answered_on.to_string())
-                            .bind(doc),
-                        )
-                        .await?;
-                    }
-                    Change::SetLimit { year, source, limit } => {
-                        // R-F1: the CHECK refuses a limit below what is committed.
-                        self.exec(
-                            sqlx::query(
-                                "INSERT INTO kadry_funding (year, source, amount_limit) VALUES ($1, $2, $3) \
-                                 ON CONFLICT (year, source) DO UPDATE SET amount_limit = excluded.amount_limit",
-                            )
-                            .bind(i64::from(year))
-                            .bind(super::label(&source))
-                            .bind(kadry_core::planning::to_kopecks(limit)),
-                        )
-                        .await?;
-                    }
-                    Change::Commit { year, source, amount, count } => {
-                        // R-F1: one conditional upsert, never read-then-write: the row is
-                        // created with the first commitment, and a commitment that would pass
-                        // the limit updates nothing.
-                        let n = self
-                            .exec(
-                                sqlx::query(
-                                    "INSERT INTO kadry_funding (year, source, used, commitments) VALUES ($1, $2, $3, $4) \
-                                     ON CONFLICT (year, source) DO UPDATE SET used = kadry_funding.used + excluded.used, \
-                                     commitments = kadry_funding.commitments + excluded.commitments \
-                                     WHERE kadry_funding.amount_limit IS NULL \
-                                     OR kadry_funding.used + excluded.used <= kadry_funding.amount_limit",
-                                )
-                                .bind(i64::from(year))
-                                .bind(super::label(&source))
-                                .bind(kadry_core::planning::to_kopecks(amount))
-                                .bind(i64::try_from(count).unwrap_or(i64::MAX)),
+                // A row of its own, or a seat (R-G3): the statement of its kind's description
+                // (`super::row_of`), which a load writes many rows at a time.
+                if let Some(part) = super::part_of(&change)? {
+                    self.run_parts(&[part]).await?;
+                } else {
+                    match &change {
+                        Change::DeleteRoleRequest { person, role } => {
+                            self.exec(
+                                sqlx::query("DELETE FROM kadry_role_requests WHERE person = $1 AND role = $2")
+                                    .bind(person.to_string())
+                                    .bind(role.as_str()),
                             )
                             .await?;
-                        if n == 0 {
-                            return Err(Error::FundingLimitExceeded);
+                        }
+                        Change::FreeSeat(id) => {
+                            self.exec(
+                                sqlx::query("UPDATE kadry_groups SET taken = taken - 1 WHERE id = $1 AND taken > 0")
+                                    .bind(id.to_string()),
+                            )
+                            .await?;
+                        }
+                        Change::Commit { year, source, amount, count } => {
+                            // R-F1: one conditional upsert, never read-then-write: the row is
+                            // created with the first commitment, and a commitment that would pass
+                            // the limit updates nothing.
+                            let n = self
+                                .exec(
+                                    sqlx::query(
+                                        "INSERT INTO kadry_funding (year, source, used, commitments) VALUES ($1, $2, $3, $4) \
+                                         ON CONFLICT (year, source) DO UPDATE SET used = kadry_funding.used + excluded.used, \
+                                         commitments = kadry_funding.commitments + excluded.commitments \
+                                         WHERE kadry_funding.amount_limit IS NULL \
+                                         OR kadry_funding.used + excluded.used <= kadry_funding.amount_limit",
+                                    )
+                                    .bind(i64::from(*year))
+                                    .bind(super::label(source))
+                                    .bind(kadry_core::planning::to_kopecks(*amount))
+                                    .bind(i64::try_from(*count).unwrap_or(i64::MAX)),
+                                )
+                                .await?;
+                            if n == 0 {
+                                return Err(Error::FundingLimitExceeded);
+                            }
+                        }
+                        Change::Release { year, source, amount } => {
+                            self.exec(
+                                sqlx::query(
+                                    "UPDATE kadry_funding SET used = CASE WHEN used > $3 THEN used - $3 ELSE 0 END \
+                                     WHERE year = $1 AND source = $2",
+                                )
+                                .bind(i64::from(*year))
+                                .bind(super::label(source))
+                                .bind(kadry_core::planning::to_kopecks(*amount)),
+                            )
+                            .await?;
+                        }
+                        other => {
+                            return Err(Error::Storage(format!("no statement writes {other:?}")));
                         }
                     }
-                    Change::Release { year, source, amount } => {
-                        self.exec(
-                            sqlx::query(
-                                "UPDATE kadry_funding SET used = CASE WHEN used > $3 THEN used - $3 ELSE 0 END \
-                                 WHERE year = $1 AND source = $2",
-                            )
-                            .bind(i64::from(year))
-                            .bind(super::label(&source))
-                            .bind(kadry_core::planning::to_kopecks(amount)),
-                        )
-                        .await?;
-                    }
+                }
+                // R-R1: the staff facts of the workers the change moves.
+                if let Some((of, key)) = super::facts_of(&change) {
+                    self.refresh_facts(of, key).await?;
                 }
                 Ok(())
             }
@@ -1691,6 +2154,48 @@ pub mod sqlite {
 
     store_common!(SqliteStore, SqlitePool, "./migrations/sqlite");
 
+    /// R-R1: the condition on an id column naming a load's workers or organisations whose
+    /// staff facts are rewritten: the `VALUES` list of their ids (SQLite looks each up in the
+    /// index).
+    pub(super) const IDS_IN: &str = " IN (SELECT v.id FROM {rows})";
+
+    impl SqliteTx {
+        /// Nothing: kadry never gives SQLite statistics (`ANALYZE`), so it plans a load's
+        /// statements by its rules, which prefer the indexes whatever the tables hold.
+        async fn fresh_statistics(&mut self) -> Result<()> {
+            Ok(())
+        }
+
+        /// Runs each of `statements` over `rows` (`{rows}`, wherever it stands, a `VALUES`
+        /// list named `v` with `columns`; `{order}` nothing, SQLite reads `VALUES` in order),
+        /// chunk after chunk of rows within SQLite's limit on bound values, each statement in
+        /// turn on a chunk; returns the rows changed.
+        async fn run_rows(
+            &mut self,
+            columns: &[(&str, super::Ty)],
+            rows: Vec<Vec<super::Value>>,
+            statements: &[String],
+        ) -> Result<u64> {
+            let uses = |sql: &String| sql.matches("{rows}").count().max(1);
+            let most = statements.iter().map(uses).max().unwrap_or(1);
+            let per = (super::SQLITE_MAX_BINDS / (columns.len() * most).max(1)).max(1);
+            let mut changed = 0;
+            for chunk in rows.chunks(per) {
+                let source = super::values_source(columns, chunk.len());
+                for sql in statements {
+                    let text = sql.replace("{rows}", &source).replace("{order}", "");
+                    // Built only from kadry's own fragments; values are bound, once for each
+                    // time the rows are read. Not kept prepared: the text changes with the
+                    // number of rows.
+                    let values = (0..uses(sql)).flat_map(|_| chunk.iter().flatten());
+                    let q = bind_values(sqlx::query(sqlx::AssertSqlSafe(text)), values);
+                    changed += self.exec(q.persistent(false)).await?;
+                }
+            }
+            Ok(changed)
+        }
+    }
+
     /// How long a writer waits for its turn: in this process's queue and in SQLite's busy
     /// handler (another process's writer).
     const WRITER_WAIT: Duration = Duration::from_secs(10);
@@ -1765,6 +2270,16 @@ pub mod sqlite {
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(super::map_err)?;
             Ok(Box::new(SqliteTx { tx, write: true, cache: Default::default(), _turn: Some(turn) }))
         }
+        async fn load(&self, changes: Vec<Change>) -> Result<()> {
+            if changes.is_empty() {
+                return Ok(());
+            }
+            let turn = tokio::time::timeout(WRITER_WAIT, self.writers.clone().lock_owned())
+                .await
+                .map_err(|_| Error::Conflict("the database is busy: no writer's turn within 10 s".into()))?;
+            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(super::map_err)?;
+            SqliteTx::writer(tx, Some(turn)).load_and_commit(changes).await
+        }
         async fn read(&self) -> Result<Box<dyn Tx>> {
             let tx = self.pool.begin().await.map_err(super::map_err)?;
             Ok(Box::new(SqliteTx { tx, write: false, cache: Default::default(), _turn: None }))
@@ -1798,6 +2313,71 @@ pub mod postgres {
     }
 
     store_common!(PgStore, PgPool, "./migrations/postgres");
+
+    /// R-R1: the condition on an id column naming a load's workers or organisations whose
+    /// staff facts are rewritten: one array of their ids, which PostgreSQL looks up in the
+    /// indexes (a join with the array's `UNNEST` would be planned as a hash over whole tables,
+    /// a load's cost growing with the region).
+    const IDS_IN: &str = " = ANY($1::text[])";
+
+    impl PgTx {
+        /// Analyses the tables the staff facts' statements read that have doubled (by at
+        /// least a thousand rows) since they were last analysed, so that a load that fills a
+        /// region (the generator) does not rewrite the facts by plans made for tables a
+        /// fraction of their size: with statistics of a few thousand employments, PostgreSQL
+        /// joined a batch's workers with their trainings by a nested loop, quadratic in the
+        /// batch (3.5 s for 1 800 workers against 0.2 s). A table is analysed at most about
+        /// log₂(rows) times while it fills; `ANALYZE` counts this transaction's own rows, and
+        /// its statistics become everyone's at the commit.
+        async fn fresh_statistics(&mut self) -> Result<()> {
+            let grown: Vec<String> = sqlx::query_scalar(
+                "SELECT relname::text FROM pg_stat_user_tables WHERE relid IN ('kadry_employments'::regclass, \
+                 'kadry_persons'::regclass, 'kadry_orgs'::regclass, 'kadry_trainings'::regclass, \
+                 'kadry_staff_facts'::regclass) AND n_mod_since_analyze >= GREATEST(1000, n_live_tup / 2)",
+            )
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(super::map_err)?;
+            if !grown.is_empty() {
+                // Names read from the catalogue, of kadry's own tables.
+                let sql = format!("ANALYZE {}", grown.join(", "));
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *self.tx).await.map_err(super::map_err)?;
+            }
+            Ok(())
+        }
+
+        /// Runs each of `statements` over `rows` (`{rows}` an `UNNEST` of one typed array per
+        /// column, named `v` with `columns` and `ord`; `{order}` their order), whatever their
+        /// number: PostgreSQL's limit of 65 535 bound values never comes near, one array being
+        /// one value. Returns the rows changed.
+        async fn run_rows(
+            &mut self,
+            columns: &[(&str, super::Ty)],
+            rows: Vec<Vec<super::Value>>,
+            statements: &[String],
+        ) -> Result<u64> {
+            if rows.is_empty() {
+                return Ok(0);
+            }
+            let source = super::unnest_source(columns);
+            let arrays = super::by_column(columns, rows)?;
+            let mut changed = 0;
+            for sql in statements {
+                let sql = sql.replace("{rows}", &source).replace("{order}", " ORDER BY v.ord");
+                // Built only from kadry's own fragments; values are bound.
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for array in &arrays {
+                    q = match array {
+                        super::Column::Text(v) => q.bind(v),
+                        super::Column::Int(v) => q.bind(v),
+                        super::Column::Bool(v) => q.bind(v),
+                    };
+                }
+                changed += self.exec(q).await?;
+            }
+            Ok(changed)
+        }
+    }
 
     /// The PostgreSQL store.
     #[derive(Debug, Clone)]
@@ -1859,6 +2439,13 @@ pub mod postgres {
             let tx = self.pool.begin().await.map_err(super::map_err)?;
             Ok(Box::new(PgTx { tx, write: true, cache: Default::default(), _turn: None }))
         }
+        async fn load(&self, changes: Vec<Change>) -> Result<()> {
+            if changes.is_empty() {
+                return Ok(());
+            }
+            let tx = self.pool.begin().await.map_err(super::map_err)?;
+            PgTx::writer(tx, None).load_and_commit(changes).await
+        }
         async fn begin_locked(&self, locks: &[Lock]) -> Result<Box<dyn Tx>> {
             if locks.is_empty() {
                 return self.begin().await;
@@ -1894,7 +2481,7 @@ pub mod postgres {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kadry_core::ids::{GroupId, OrgId, PersonId};
+    use kadry_core::ids::{GroupId, OrgId, PersonId, ProgramId, TerritoryId};
     use kadry_core::ports::Change;
 
     #[test]
@@ -1967,6 +2554,139 @@ mod tests {
         assert_eq!(got, want);
         assert_eq!(got[0].1, Scope::Organisation(a), "{got:?}");
         assert_ne!(got[0].0, "provider", "{got:?}");
+    }
+
+    /// One description per kind of row: ranked in the order a load writes them, and every
+    /// change that writes a row gives one value per column, of the column's type.
+    #[test]
+    fn every_row_kind_has_its_place_and_every_value_its_column() {
+        for (i, kind) in ROW_KINDS.iter().enumerate() {
+            assert_eq!(kind.rank, i, "{}", kind.table);
+            assert!(kind.key.iter().all(|k| kind.columns.iter().any(|(c, _)| c == k)), "{}", kind.table);
+        }
+        let tables: std::collections::HashSet<&str> = ROW_KINDS.iter().map(|k| k.table).collect();
+        assert_eq!(tables.len(), ROW_KINDS.len(), "one kind per table");
+        let g = GroupId(uuid::Uuid::new_v4());
+        let audit = Change::Audit(AuditEntry {
+            at: chrono::Utc::now(),
+            actor: kadry_core::access::Actor::System,
+            action: "enroll".into(),
+            subject: None,
+        });
+        let limit =
+            Change::SetLimit { year: 2026, source: Funding::State, limit: kadry_core::planning::from_kopecks(1) };
+        for change in [audit, limit, Change::PutCycle(kadry_core::planning::Cycle::new(2026))] {
+            let row = row_of(&change).expect("encode").expect("a row");
+            assert_eq!(row.values.len(), row.kind.columns.len(), "{}", row.kind.table);
+            for (v, (c, ty)) in row.values.iter().zip(row.kind.columns) {
+                let fits = matches!(
+                    (ty, v),
+                    (Ty::Text, Value::Text(_)) | (Ty::Int, Value::Int(_)) | (Ty::Bool, Value::Bool(_))
+                );
+                assert!(fits, "{}.{c}: {v:?}", row.kind.table);
+            }
+        }
+        for change in [Change::TakeSeat(g), Change::FreeSeat(g)] {
+            assert!(row_of(&change).expect("encode").is_none());
+        }
+    }
+
+    /// A load writes each kind after every kind its rows reference, as the schema's foreign
+    /// keys say (read from SQLite's migrated schema; PostgreSQL's has the same keys).
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn row_kinds_come_after_what_they_reference() {
+        let store = sqlite::SqliteStore::open(":memory:").await.expect("open");
+        for kind in ROW_KINDS {
+            let sql = format!("SELECT \"table\" FROM pragma_foreign_key_list('{}')", kind.table);
+            let parents: Vec<String> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(store.pool()).await.expect("pragma");
+            for parent in parents {
+                if let Some(p) = ROW_KINDS.iter().find(|k| k.table == parent) {
+                    assert!(p.rank <= kind.rank, "{} references {parent}, written later", kind.table);
+                }
+            }
+        }
+    }
+
+    /// The single-row statement of `Tx::apply` and the multi-row one of `Store::load` come
+    /// from one description: the same table, columns and conflict clause.
+    #[test]
+    fn single_and_multi_row_statements_share_one_description() {
+        assert_eq!(
+            ORGS.single(),
+            "INSERT INTO kadry_orgs (id, territory, parent, doc, kind) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, parent = excluded.parent, \
+             doc = excluded.doc, kind = excluded.kind"
+        );
+        assert_eq!(
+            ORGS.multi(),
+            "INSERT INTO kadry_orgs (id, territory, parent, doc, kind) SELECT v.id, v.territory, v.parent, v.doc, v.kind \
+             FROM {rows} WHERE true{order} ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, \
+             parent = excluded.parent, doc = excluded.doc, kind = excluded.kind"
+        );
+        assert_eq!(AUDIT.single(), "INSERT INTO kadry_audit (at, action, subject, doc) VALUES ($1, $2, $3, $4)");
+        assert!(!TRAININGS.multi().contains("ON CONFLICT"), "records are appended");
+    }
+
+    /// The row sources a multi-row write reads: PostgreSQL's typed arrays in order, SQLite's
+    /// `VALUES` numbered row after row.
+    #[test]
+    fn row_sources_name_every_column() {
+        #[cfg(feature = "postgres")]
+        assert_eq!(unnest_source(SEAT_COLUMNS), "UNNEST($1::text[], $2::bigint[]) WITH ORDINALITY AS v(id, n, ord)");
+        #[cfg(feature = "sqlite")]
+        assert_eq!(
+            values_source(SEAT_COLUMNS, 2),
+            "(SELECT column1 AS id, column2 AS n FROM (VALUES (?, ?), (?, ?))) AS v"
+        );
+        let [delete, insert] = facts_refresh(FactsOf::Person, " = $1");
+        assert_eq!(delete, "DELETE FROM kadry_staff_facts WHERE person = $1");
+        assert_eq!(insert.matches("person = $1").count(), 3, "{insert}");
+        #[cfg(feature = "sqlite")]
+        {
+            let [delete, insert] = facts_refresh(FactsOf::Org, sqlite::IDS_IN);
+            assert!(delete.contains("WHERE org IN (SELECT v.id FROM {rows}))"), "{delete}");
+            assert_eq!(insert.matches("{rows}").count(), 3, "{insert}");
+        }
+    }
+
+    /// A load's batch: seats of one group summed (R-G3), a row written a second time (or a
+    /// group whose seats the batch takes) only once the batch is written, a change no
+    /// multi-row statement writes alone, and the kinds written in rank order.
+    #[test]
+    fn r_g3_a_batch_sums_seats_and_writes_a_row_twice_only_after_writing_it() {
+        let g = GroupId(uuid::Uuid::new_v4());
+        let group = Group {
+            id: g,
+            program: ProgramId(uuid::Uuid::new_v4()),
+            provider: OrgId(uuid::Uuid::new_v4()),
+            starts: chrono::NaiveDate::from_ymd_opt(2025, 4, 7).unwrap_or_default(),
+            ends: chrono::NaiveDate::from_ymd_opt(2025, 4, 17).unwrap_or_default(),
+            place: "Самара".into(),
+            capacity: 3,
+            taken: 0,
+            funding: Funding::State,
+            completed_on: None,
+            cancelled: false,
+            plan: None,
+        };
+        let territory = Change::PutTerritory(Territory { id: TerritoryId(uuid::Uuid::new_v4()), name: "Т".into() });
+        let mut batch = Batch::new();
+        assert!(batch.is_empty());
+        for change in [Change::PutGroup(group.clone()), Change::TakeSeat(g), Change::TakeSeat(g), territory] {
+            assert_eq!(batch.gather(&change).expect("gather"), Gathered::Joined, "{change:?}");
+        }
+        assert_eq!(batch.gather(&Change::PutGroup(group.clone())).expect("gather"), Gathered::WriteFirst);
+        assert_eq!(batch.gather(&Change::FreeSeat(g)).expect("gather"), Gathered::Alone);
+        let (kinds, seats) = batch.take();
+        let tables: Vec<&str> = kinds.iter().map(|(k, rows)| (k.table, rows.len())).map(|(t, _)| t).collect();
+        assert_eq!(tables, ["kadry_territories", "kadry_groups"], "parents first");
+        assert_eq!(seats, [(g.to_string(), 2)]);
+        assert!(batch.is_empty());
+        // Seats first, then the group again: the seats wait for the new capacity.
+        assert_eq!(batch.gather(&Change::TakeSeat(g)).expect("gather"), Gathered::Joined);
+        assert_eq!(batch.gather(&Change::PutGroup(group)).expect("gather"), Gathered::WriteFirst);
     }
 
     /// R-G3: a command's seat and audit entry join one statement, whose seat part refuses with

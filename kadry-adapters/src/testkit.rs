@@ -975,7 +975,8 @@ pub async fn check_slices(store: Arc<dyn Store>) {
 /// - a dismissal, a parental leave, a profile and a category show at once;
 /// - an organisation moved to another territory takes its staff with it.
 ///
-/// Every report is compared with [`kadry_core::report::aggregate`] over [`Tx::staff_rows`] and
+/// Every report is compared with [`kadry_core::report::aggregate`] over
+/// [`Tx::staff_rows`](kadry_core::ports::Tx::staff_rows) and
 /// the eligibility with [`kadry_core::planning::eligible`], for several years and both parental
 /// leave policies, over the region and an organisation.
 pub async fn check_staff_facts(store: Arc<dyn Store>) {
@@ -1211,7 +1212,8 @@ pub async fn check_report_scopes(store: Arc<dyn Store>) {
 }
 
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 16] = [
+pub const CHECKS: [&str; 17] = [
+    "load",
     "report_scopes",
     "slices",
     "staff_facts",
@@ -1350,7 +1352,576 @@ async fn check_surveys(store: Arc<dyn Store>) {
     assert_eq!(code(late), "state.invalid", "surveys: closed");
 }
 
-/// Runs every check of the contract, each on a fresh store from `make(check_name)`.
+/// The ids of [`load_batch`]'s records.
+struct LoadIds;
+
+impl LoadIds {
+    fn id(kind: u128, n: usize) -> uuid::Uuid {
+        uuid::Uuid::from_u128((0x006b_6164_7279 << 80) | (kind << 64) | n as u128)
+    }
+    fn territory(n: usize) -> TerritoryId {
+        TerritoryId(Self::id(1, n))
+    }
+    fn org(n: usize) -> OrgId {
+        OrgId(Self::id(2, n))
+    }
+    fn worker(n: usize) -> PersonId {
+        PersonId(Self::id(3, n))
+    }
+    fn employment(n: usize) -> EmploymentId {
+        EmploymentId(Self::id(4, n))
+    }
+    fn program() -> ProgramId {
+        ProgramId(Self::id(5, 0))
+    }
+    fn group(n: usize) -> GroupId {
+        GroupId(Self::id(6, n))
+    }
+    fn enrollment(n: usize) -> EnrollmentId {
+        EnrollmentId(Self::id(7, n))
+    }
+    fn survey() -> SurveyId {
+        SurveyId(Self::id(8, 0))
+    }
+}
+
+/// The workers of [`load_batch`].
+const LOAD_WORKERS: usize = 300;
+/// Its training records: more than SQLite takes in one statement (32 766 values, 11 a row).
+const LOAD_TRAININGS_EACH: usize = 10;
+
+fn load_org(n: usize, kind: OrgKind, territory: usize, parent: Option<usize>) -> Organisation {
+    Organisation {
+        id: LoadIds::org(n),
+        name: format!("Организация № {n}"),
+        kind,
+        territory: LoadIds::territory(territory),
+        parent: parent.map(LoadIds::org),
+        license: kind.may_provide().then(|| License {
+            number: "Л035-01277-63/00321".into(),
+            valid_until: None,
+            issued_on: Some(NaiveDate::from_ymd_opt(2012, 1, 10).unwrap_or_default()),
+        }),
+        ownership: Ownership::Regional,
+        closed_on: None,
+    }
+}
+
+fn load_group(n: usize, capacity: u32, starts: NaiveDate, completed: bool) -> Group {
+    Group {
+        id: LoadIds::group(n),
+        program: LoadIds::program(),
+        provider: LoadIds::org(3),
+        starts,
+        ends: starts + chrono::Days::new(10),
+        place: "Самара".into(),
+        capacity,
+        taken: 0,
+        funding: Funding::State,
+        completed_on: completed.then(|| starts + chrono::Days::new(10)),
+        cancelled: false,
+        plan: None,
+    }
+}
+
+fn load_employment(n: usize, worker: usize, org: usize, status: EmploymentStatus) -> Employment {
+    let day = |y| NaiveDate::from_ymd_opt(y, 9, 1).unwrap_or_default();
+    Employment {
+        id: LoadIds::employment(n),
+        person: LoadIds::worker(worker),
+        org: LoadIds::org(org),
+        position: if worker % 7 == 3 { Position::Educator } else { Position::Teacher },
+        pedagogical: worker % 11 != 5,
+        status,
+        since: day(2012 + (n % 10) as i32),
+        until: (status == EmploymentStatus::Dismissed).then(|| day(2023)),
+        parental_leave: worker % 50 == 9,
+        category: worker.is_multiple_of(3).then_some(Category::First),
+    }
+}
+
+fn load_enrollment(n: usize, worker: usize, group: usize, status: EnrollmentStatus) -> Enrollment {
+    Enrollment {
+        id: LoadIds::enrollment(n),
+        group: LoadIds::group(group),
+        person: LoadIds::worker(worker),
+        voucher: None,
+        blocks: 0,
+        profile_blocks: 0,
+        confirmed: true,
+        status,
+        enrolled_at: noon(2025, 1, 20),
+        committed: None,
+    }
+}
+
+/// A mixed load of every kind of change, valid one change at a time, with the cases a
+/// multi-row write must get right: rows written twice (a person, an employment, an
+/// enrolment, an organisation moved), seats taken, freed and taken again, a group's capacity
+/// raised after seats were taken, changes no multi-row statement writes (a deleted role
+/// request, a commitment, a release), records that reference rows of the same load, a
+/// worker's employments and trainings whose order counts, and more training records than
+/// SQLite binds in one statement.
+fn load_batch() -> Vec<Change> {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let mut c = vec![
+        Change::PutTerritory(Territory { id: LoadIds::territory(1), name: "Тольятти".into() }),
+        Change::PutTerritory(Territory { id: LoadIds::territory(2), name: "Сызрань".into() }),
+        Change::PutOrg(load_org(0, OrgKind::Other, 1, None)),
+        Change::PutOrg(load_org(1, OrgKind::School, 1, None)),
+        Change::PutOrg(load_org(2, OrgKind::Kindergarten, 2, Some(1))),
+        Change::PutOrg(load_org(3, OrgKind::Dpo, 1, None)),
+    ];
+    for i in 0..LOAD_WORKERS {
+        let mut p = person(&format!("Load{i}@Kadry.invalid"));
+        p.id = LoadIds::worker(i);
+        p.subject = (i % 4 == 0).then(|| "математика".into());
+        p.birth_year = Some(1960 + (i % 40) as i32);
+        if i % 3 == 0 {
+            // Numbers up to 001-001-998 carry no check digits.
+            p.snils = kadry_core::types::Snils::parse(&format!("{:09}00", 1000 + i)).ok();
+        }
+        c.push(Change::PutPerson(p));
+        if i == 1 {
+            // An earlier workplace, dismissed: employments come back oldest first.
+            c.push(Change::PutEmployment(load_employment(1000, i, 2, EmploymentStatus::Dismissed)));
+        }
+        c.push(Change::PutEmployment(load_employment(i, i, 1 + i % 2, EmploymentStatus::Active)));
+    }
+    // A second active workplace (the facts' `shared`), at the provider.
+    c.push(Change::PutEmployment(load_employment(1001, 2, 3, EmploymentStatus::Active)));
+    // A person written twice: a new email, a profile.
+    let mut again = person("load3.renamed@kadry.invalid");
+    again.id = LoadIds::worker(3);
+    again.profile.birth_date = Some(day(1988, 4, 1));
+    again.profile.experience_since = Some(day(2010, 9, 1));
+    c.push(Change::PutPerson(again));
+    // An employment written twice: dismissed.
+    c.push(Change::PutEmployment(Employment {
+        until: Some(day(2025, 1, 31)),
+        ..load_employment(4, 4, 1, EmploymentStatus::Dismissed)
+    }));
+    let grant = |person, role, scope| {
+        Change::PutGrant(RoleGrant {
+            person,
+            role,
+            scope,
+            basis: "приказ № 1".into(),
+            granted_at: noon(2025, 1, 10),
+            suspended: false,
+        })
+    };
+    c.push(grant(LoadIds::worker(0), Role::Operator, Scope::Region));
+    c.push(grant(LoadIds::worker(5), Role::OrgResponsible, Scope::Organisation(LoadIds::org(1))));
+    let request = |n: usize| {
+        Change::PutRoleRequest(RoleRequest {
+            person: LoadIds::worker(n),
+            role: Role::Provider,
+            scope: Scope::Organisation(LoadIds::org(3)),
+            basis: "заявление".into(),
+            requested_at: noon(2025, 1, 11),
+        })
+    };
+    c.extend([request(6), request(7), Change::DeleteRoleRequest { person: LoadIds::worker(7), role: Role::Provider }]);
+    let voucher = |n: usize, status: VoucherStatus, issued: Option<NaiveDate>| {
+        Change::PutVoucher(Voucher {
+            id: VoucherId(LoadIds::id(9, n)),
+            person: LoadIds::worker(n),
+            status,
+            requested_on: Some(day(2024, 2, 1)),
+            approve_by: Some(day(2024, 2, 15)),
+            issued_on: issued,
+            valid_until: issued.map(|d| RegionPolicy::add_months(d, 12)),
+            blocks_total: 6,
+            paper: false,
+            org: Some(LoadIds::org(1)),
+            position: Some(Position::Teacher),
+            reason: None,
+            committed: None,
+        })
+    };
+    c.extend([voucher(8, VoucherStatus::Issued, Some(day(2024, 2, 10))), voucher(9, VoucherStatus::Requested, None)]);
+    c.push(Change::PutProgram(Program {
+        id: LoadIds::program(),
+        provider: LoadIds::org(3),
+        title: "Функциональная грамотность (36 ч.)".into(),
+        hours: 36,
+        annotation: None,
+        positions: Audience::All,
+        profile_for: Audience::All,
+        org_kinds: Audience::All,
+        subjects: Audience::All,
+        year: None,
+        status: ProgramStatus::Approved,
+        direction: None,
+        min_group: None,
+        max_group: None,
+        places: None,
+        expertise: None,
+        form: None,
+    }));
+    // R-G3: a recruiting group of three seats: two taken, one freed, one taken again; then its
+    // capacity raised to five.
+    c.push(Change::PutGroup(load_group(1, 3, day(2025, 4, 7), false)));
+    for (n, w) in [(1, 10), (2, 11)] {
+        c.push(Change::TakeSeat(LoadIds::group(1)));
+        c.push(Change::PutEnrollment(load_enrollment(n, w, 1, EnrollmentStatus::Enrolled)));
+    }
+    c.push(Change::FreeSeat(LoadIds::group(1)));
+    c.push(Change::PutEnrollment(load_enrollment(2, 11, 1, EnrollmentStatus::Removed)));
+    c.push(Change::TakeSeat(LoadIds::group(1)));
+    c.push(Change::PutEnrollment(load_enrollment(3, 12, 1, EnrollmentStatus::Enrolled)));
+    c.push(Change::PutGroup(load_group(1, 5, day(2025, 4, 7), false)));
+    // Ten years of history: a completed group per year, a seat and a record per worker and
+    // year, certificates and statements numbered per provider and year.
+    let mut numbers = std::collections::HashMap::new();
+    for year in 2015..2015 + LOAD_TRAININGS_EACH as i32 {
+        let g = (year - 2000) as usize;
+        c.push(Change::PutGroup(load_group(g, LOAD_WORKERS as u32, day(year, 3, 1), true)));
+        for w in 0..LOAD_WORKERS {
+            let external = (w + g).is_multiple_of(9);
+            let passed = external || !(w * 7 + g).is_multiple_of(13);
+            let (certificates, statements) = numbers.entry(year).or_insert((0, 0));
+            let on = day(year, 3, 11 + (w % 17) as u32);
+            if !external {
+                c.push(Change::TakeSeat(LoadIds::group(g)));
+            }
+            c.push(Change::AddTraining(TrainingRecord {
+                person: LoadIds::worker(w),
+                group: (!external).then(|| LoadIds::group(g)),
+                program: (!external).then(LoadIds::program),
+                program_title: "Функциональная грамотность".into(),
+                provider: (!external).then(|| LoadIds::org(3)),
+                hours: [16, 36, 72][(w + g) % 3],
+                completed_on: on,
+                passed,
+                certificate: (passed && !external).then(|| {
+                    *certificates += 1;
+                    Certificate {
+                        series: "Л035-01277-63/00321".into(),
+                        number: format!("{year}-{certificates:06}"),
+                        issued_on: on,
+                        code: Certificate::code_from(LoadIds::id(10, w * 100 + g)),
+                    }
+                }),
+                statement: (!passed).then(|| {
+                    *statements += 1;
+                    Statement { number: format!("С-{year}-{statements:06}"), issued_on: on }
+                }),
+                completed: true,
+                reason: None,
+                attended_hours: None,
+                funding: (!external).then_some(Funding::State),
+                source: if external { TrainingSource::External } else { TrainingSource::Group },
+                started_on: None,
+                document: external.then(|| format!("ПК {w}-{year}")),
+                provider_name: external.then(|| "ФГАОУ ДПО «Академия Минпросвещения России»".into()),
+            }));
+        }
+    }
+    // An enrolment written twice: passed.
+    c.push(Change::PutEnrollment(load_enrollment(1, 10, 1, EnrollmentStatus::Passed)));
+    // The planning cycle (R-W3), a survey (R-R2), the outbox (R-N1), funding (R-F1).
+    c.push(Change::PutPlan(PlanEntry {
+        id: PlanId(LoadIds::id(11, 0)),
+        person: LoadIds::worker(12),
+        program: LoadIds::program(),
+        year: 2026,
+        planned_at: noon(2025, 2, 1),
+        status: Default::default(),
+        org: Some(LoadIds::org(1)),
+        place: None,
+        period: None,
+        quota: None,
+        group: None,
+        unplaced: None,
+        offer_until: None,
+    }));
+    c.push(Change::PutCycle(kadry_core::planning::Cycle::new(2026)));
+    c.push(Change::PutQuota(kadry_core::planning::Quota {
+        number: "2026-000001".into(),
+        year: 2026,
+        holder: LoadIds::worker(13),
+        org: LoadIds::org(2),
+        territory: LoadIds::territory(2),
+        status: kadry_core::planning::QuotaStatus::Assigned,
+        refused_on: None,
+        committed: kadry_core::planning::from_kopecks(1_200_000),
+        moves: Vec::new(),
+    }));
+    c.push(Change::PutPreferences(kadry_core::planning::Preferences {
+        person: LoadIds::worker(13),
+        year: 2026,
+        directions: vec!["Функциональная грамотность".into()],
+        topics: Vec::new(),
+        forms: vec![kadry_core::planning::StudyForm::Distance],
+        answered_on: day(2025, 2, 3),
+    }));
+    c.push(Change::PutSurvey(kadry_core::survey::Survey {
+        id: LoadIds::survey(),
+        title: "Мониторинг".into(),
+        kind: kadry_core::survey::SurveyKind::Monitoring,
+        questions: vec![kadry_core::survey::Question {
+            key: "q1".into(),
+            text: "Оцените".into(),
+            kind: kadry_core::survey::QuestionKind::Scale { min: 1, max: 5 },
+        }],
+        target: Vec::new(),
+        scope: Scope::Region,
+        opens_on: day(2025, 1, 1),
+        closes_on: None,
+        created_by: LoadIds::worker(0),
+        closed: false,
+    }));
+    c.push(Change::AddResponse(kadry_core::survey::Response {
+        survey: LoadIds::survey(),
+        person: LoadIds::worker(14),
+        answers: [("q1".to_string(), kadry_core::survey::AnswerValue::Scale(4))].into_iter().collect(),
+        answered_on: day(2025, 2, 4),
+    }));
+    for n in 0..3 {
+        c.push(Change::Notify(Notification {
+            id: NotificationId(LoadIds::id(12, n)),
+            person: LoadIds::worker(15),
+            kind: NotificationKind::VoucherApproved,
+            at: noon(2025, 2, 1 + n as u32),
+            details_ru: format!("Уведомление № {n}"),
+        }));
+        c.push(Change::Audit(AuditEntry {
+            at: noon(2025, 2, 1 + n as u32),
+            actor: Actor::System,
+            action: "load".into(),
+            subject: Some(LoadIds::worker(15)),
+        }));
+    }
+    let money = kadry_core::planning::from_kopecks;
+    c.push(Change::SetLimit { year: 2026, source: Funding::State, limit: money(10_000_000) });
+    c.push(Change::Commit { year: 2026, source: Funding::State, amount: money(1_200_000), count: 1 });
+    c.push(Change::Release { year: 2026, source: Funding::State, amount: money(200_000) });
+    // An organisation written twice: the kindergarten moves to the first territory, with its
+    // staff (the facts follow, R-R1).
+    c.push(Change::PutOrg(load_org(2, OrgKind::Kindergarten, 1, Some(1))));
+    c
+}
+
+/// A second load over [`load_batch`]'s records: the school moves to the second territory with
+/// its staff (only the organisation written: its staff's facts follow, R-R1), and one worker
+/// passes a training.
+fn load_followup() -> Vec<Change> {
+    let mut moved = load_org(1, OrgKind::School, 2, None);
+    moved.name = "Школа, переданная в Сызрань".into();
+    let on = NaiveDate::from_ymd_opt(2025, 2, 20).unwrap_or_default();
+    vec![
+        Change::PutOrg(moved),
+        Change::AddTraining(TrainingRecord {
+            person: LoadIds::worker(21),
+            group: None,
+            program: None,
+            program_title: "Наставничество".into(),
+            provider: None,
+            hours: 24,
+            completed_on: on,
+            passed: true,
+            certificate: None,
+            statement: None,
+            completed: true,
+            reason: None,
+            attended_hours: None,
+            funding: None,
+            source: TrainingSource::External,
+            started_on: None,
+            document: Some("ПК 21-2025".into()),
+            provider_name: Some("ФГАОУ ДПО «Академия Минпросвещения России»".into()),
+        }),
+    ]
+}
+
+/// Everything the read methods say about [`load_batch`]'s records, a line each: lists "in no
+/// particular order" sorted, the rest as the store answers them.
+async fn load_snapshot(store: &dyn Store) -> Vec<(String, String)> {
+    use kadry_core::report::{Dimension as D, SliceSpec};
+    fn sorted<T: std::fmt::Debug>(v: Vec<T>) -> String {
+        let mut v: Vec<String> = v.iter().map(|x| format!("{x:?}")).collect();
+        v.sort();
+        v.join("\n")
+    }
+    let mut r = store.read().await.expect("read");
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut line = |label: String, value: String| out.push((label, value));
+    line("territories".into(), sorted(r.territories().await.expect("territories")));
+    line("orgs".into(), sorted(r.orgs().await.expect("orgs")));
+    line("programs".into(), sorted(r.programs().await.expect("programs")));
+    for o in 0..4 {
+        let org = LoadIds::org(o);
+        line(format!("org {o}"), format!("{:?}", r.org(org).await.expect("org")));
+        line(format!("staff {o}"), format!("{:?}", r.staff(org).await.expect("staff")));
+    }
+    for t in 1..=2 {
+        line(format!("territory {t}"), format!("{:?}", r.territory(LoadIds::territory(t)).await.expect("territory")));
+    }
+    for w in 0..LOAD_WORKERS {
+        let id = LoadIds::worker(w);
+        let p = r.person(id).await.expect("person");
+        if let Some(p) = &p {
+            let by_email = r.person_by_email(p.email.key()).await.expect("by email").map(|x| x.id);
+            line(format!("worker {w} by email"), format!("{by_email:?}"));
+            if let Some(s) = &p.snils {
+                let by_snils = r.person_by_snils(s.digits()).await.expect("by SNILS").map(|x| x.id);
+                line(format!("worker {w} by SNILS"), format!("{by_snils:?}"));
+            }
+        }
+        line(format!("worker {w}"), format!("{p:?}"));
+        line(format!("worker {w} grants"), format!("{:?}", r.grants(id).await.expect("grants")));
+        line(format!("worker {w} requests"), format!("{:?}", r.role_requests(id).await.expect("requests")));
+        line(format!("worker {w} employments"), format!("{:?}", r.employments(id).await.expect("employments")));
+        line(format!("worker {w} vouchers"), format!("{:?}", r.vouchers(id).await.expect("vouchers")));
+        line(format!("worker {w} enrolments"), format!("{:?}", r.person_enrollments(id).await.expect("enrolments")));
+        line(format!("worker {w} trainings"), format!("{:?}", r.trainings(id).await.expect("trainings")));
+        line(format!("worker {w} plans"), format!("{:?}", r.plans(id).await.expect("plans")));
+        line(format!("worker {w} notifications"), format!("{:?}", r.notifications(id).await.expect("notifications")));
+        line(format!("worker {w} quota"), format!("{:?}", r.person_quota(id, 2026).await.expect("quota")));
+        line(format!("worker {w} preferences"), format!("{:?}", r.preferences(id, 2026).await.expect("preferences")));
+        line(
+            format!("worker {w} response"),
+            format!("{:?}", r.response(LoadIds::survey(), id).await.expect("response")),
+        );
+    }
+    line("operator".into(), format!("{:?}", r.role_exists(Role::Operator).await.expect("role")));
+    line("responsibles".into(), sorted(r.role_holders(Role::OrgResponsible).await.expect("holders")));
+    line("program".into(), format!("{:?}", r.program(LoadIds::program()).await.expect("program")));
+    line("program groups".into(), sorted(r.program_groups(LoadIds::program()).await.expect("groups")));
+    for g in [1, 15, 20, 24] {
+        line(format!("group {g}"), format!("{:?}", r.group(LoadIds::group(g)).await.expect("group")));
+        let enrolled = r.group_enrollments(LoadIds::group(g)).await.expect("enrolments");
+        line(format!("group {g} enrolments"), format!("{enrolled:?}"));
+    }
+    let (from, to) = (NaiveDate::from_ymd_opt(2010, 1, 1), NaiveDate::from_ymd_opt(2030, 1, 1));
+    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    for provider in [None, Some(LoadIds::org(3))] {
+        let between = r.trainings_between(from, to, provider).await.expect("between");
+        line(format!("trainings of {provider:?}"), format!("{between:?}"));
+    }
+    for year in 2015..2026 {
+        let issued = r.documents_issued(LoadIds::org(3), year).await.expect("issued");
+        line(format!("issued in {year}"), format!("{issued:?}"));
+        let cert = r.certificate("Л035-01277-63/00321", &format!("{year}-000007")).await.expect("certificate");
+        line(format!("certificate {year}"), format!("{cert:?}"));
+    }
+    let mut rows = r.staff_rows(Scope::Region).await.expect("staff rows");
+    for row in &mut rows {
+        row.passed.sort_by_key(|p| (p.completed_on, p.hours));
+    }
+    line("staff rows".into(), sorted(rows));
+    let samara = RegionPolicy::samara();
+    let today = NaiveDate::from_ymd_opt(2025, 3, 3).unwrap_or_default();
+    for group_by in [
+        vec![D::Territory, D::Position, D::TrainingStatus],
+        vec![D::Organisation, D::Funding, D::Category],
+        vec![D::AgeBand, D::Subject, D::VoucherStatus],
+    ] {
+        let spec = SliceSpec::new(&samara, Scope::Region, group_by, Vec::new(), today).expect("spec");
+        line(format!("slice {:?}", spec.group_by), sorted(r.slice(&spec).await.expect("slice")));
+    }
+    for year in 2025..=2027 {
+        line(
+            format!("eligible {year}"),
+            format!("{:?}", r.eligible(Scope::Region, &samara, year).await.expect("eligible")),
+        );
+    }
+    line("cycle".into(), format!("{:?}", r.cycle(2026).await.expect("cycle")));
+    line("quota".into(), format!("{:?}", r.quota("2026-000001").await.expect("quota")));
+    line("quotas".into(), sorted(r.quotas(2026).await.expect("quotas")));
+    line("preferences".into(), sorted(r.year_preferences(2026).await.expect("preferences")));
+    line("plans".into(), sorted(r.year_plans(2026).await.expect("plans")));
+    line("year groups".into(), sorted(r.year_groups(2026).await.expect("groups")));
+    line("funding".into(), format!("{:?}", r.funding(2026).await.expect("funding")));
+    line("survey".into(), format!("{:?}", r.survey(LoadIds::survey()).await.expect("survey")));
+    line("surveys".into(), sorted(r.surveys().await.expect("surveys")));
+    line("responses".into(), sorted(r.responses(LoadIds::survey()).await.expect("responses")));
+    line("outbox".into(), format!("{:?}", r.outbox(noon(2025, 3, 1), 100).await.expect("outbox")));
+    out
+}
+
+/// `Store::load` writes exactly what `Tx::apply` of each change in one unit of work writes: a
+/// mixed load of every kind of change (then a second one that moves an organisation) loaded
+/// into `loaded` and applied one by one into `applied` (both empty) reads back the same
+/// through every read method, staff rows and reports included (R-R1). A load
+/// that would overflow a group's seats is refused with `group.full`, as one change at a time
+/// (R-G3), and one with a taken email with `account.email_taken` (R-A2); a refused load
+/// leaves nothing. An empty load is fine and changes nothing.
+pub async fn check_load(loaded: Arc<dyn Store>, applied: Arc<dyn Store>) {
+    let mut got = Vec::new();
+    let mut want = Vec::new();
+    for (n, changes) in [load_batch(), load_followup()].into_iter().enumerate() {
+        let mut tx = applied.begin().await.expect("begin");
+        for change in changes.clone() {
+            let what = format!("{change:?}");
+            let what = what.chars().take(200).collect::<String>();
+            tx.apply(change).await.unwrap_or_else(|e| panic!("load {n}: one by one, {what}: {e}"));
+        }
+        tx.commit().await.expect("commit");
+        loaded.load(changes).await.unwrap_or_else(|e| panic!("load {n}: {e}"));
+        (want, got) = (load_snapshot(&*applied).await, load_snapshot(&*loaded).await);
+        assert_eq!(want.len(), got.len(), "load {n}: the same reads");
+        for ((label, w), (_, g)) in want.iter().zip(&got) {
+            assert_eq!(g, w, "load {n}: {label}: loaded (left) against applied one by one (right)");
+        }
+    }
+    let group = |n| want.iter().find(|(l, _)| *l == format!("group {n}")).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert!(group(1).contains("capacity: 5, taken: 2"), "load: R-G3: two seats held of five: {}", group(1));
+    assert!(want.iter().any(|(l, v)| l == "staff rows" && v.contains("Passed")), "load: the facts hold trainings");
+
+    // Refusals: the same code as one change at a time, and nothing left.
+    let day = NaiveDate::from_ymd_opt(2025, 5, 5).unwrap_or_default();
+    let t = |n| Change::PutTerritory(Territory { id: LoadIds::territory(n), name: format!("Округ {n}") });
+    let new_group = vec![
+        t(3),
+        Change::PutGroup(load_group(30, 2, day, false)),
+        Change::TakeSeat(LoadIds::group(30)),
+        Change::TakeSeat(LoadIds::group(30)),
+        Change::TakeSeat(LoadIds::group(30)),
+    ];
+    // Group 1 holds two seats of five: four more are one too many.
+    let mut full_group = vec![t(4)];
+    full_group.extend((0..4).map(|_| Change::TakeSeat(LoadIds::group(1))));
+    let mut twin = person("LOAD20@kadry.invalid");
+    twin.id = PersonId(LoadIds::id(3, 9_999));
+    let taken_email = vec![t(5), Change::PutPerson(twin)];
+    for (what, batch, code_wanted) in [
+        ("a new group's seats overflow (R-G3)", new_group, "group.full"),
+        ("an existing group's seats overflow (R-G3)", full_group, "group.full"),
+        ("a taken email (R-A2)", taken_email, "account.email_taken"),
+    ] {
+        let mut tx = applied.begin().await.expect("begin");
+        let mut one_by_one = "ok".to_string();
+        for change in batch.clone() {
+            one_by_one = code(tx.apply(change).await);
+            if one_by_one != "ok" {
+                break;
+            }
+        }
+        drop(tx);
+        assert_eq!(one_by_one, code_wanted, "load: {what}: one by one");
+        assert_eq!(code(loaded.load(batch).await), code_wanted, "load: {what}");
+    }
+    let after = load_snapshot(&*loaded).await;
+    assert!(after == got, "load: a refused load leaves nothing");
+    let mut r = loaded.read().await.expect("read");
+    for n in 3..=5 {
+        assert_eq!(
+            r.territory(LoadIds::territory(n)).await.expect("read"),
+            None,
+            "load: a refused load leaves nothing"
+        );
+    }
+    assert_eq!(r.group(LoadIds::group(30)).await.expect("read"), None, "load: a refused load leaves no group");
+    drop(r);
+    loaded.load(Vec::new()).await.expect("load: an empty batch");
+    assert!(load_snapshot(&*loaded).await == got, "load: an empty batch changes nothing");
+}
+
+/// Runs every check of the contract, each on a fresh store from `make(check_name)`; the load
+/// check ([`check_load`]) asks for a second one, `make("load_one_by_one")`, to compare with.
 pub async fn run_contract<F, Fut>(make: F)
 where
     F: Fn(&'static str) -> Fut,
@@ -1359,6 +1930,7 @@ where
     for name in CHECKS {
         let store = make(name).await;
         match name {
+            "load" => check_load(store, make("load_one_by_one").await).await,
             "prefetch" => check_prefetch(store).await,
             "slices" => check_slices(store).await,
             "staff_facts" => check_staff_facts(store).await,

@@ -255,6 +255,25 @@ pub trait Store: Send + Sync {
     }
     /// Begins a read-only unit of work for a query (a consistent snapshot).
     async fn read(&self) -> Result<Box<dyn Tx>>;
+    /// Writes changes that no rule checks (a generated region, history brought in from
+    /// elsewhere) in one unit of work, as fast as the store can. The resulting state is the
+    /// one [`Tx::apply`] of each change in order would leave, and so are the refusals: the
+    /// store's own constraints still hold (a seat beyond a group's capacity is `group.full`,
+    /// R-G3; a taken email is `account.email_taken`, R-A2), and a refused load leaves nothing.
+    /// Nothing is authorised, decided or audited here: the caller answers for the changes.
+    ///
+    /// The default begins a unit of work, applies each change and commits, so every store
+    /// can load; SQL stores write each kind of change with multi-row statements.
+    async fn load(&self, changes: Vec<Change>) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for change in changes {
+            tx.apply(change).await?;
+        }
+        tx.commit().await
+    }
 }
 
 /// A unit of work: reads see the state as of its start plus its own changes; nothing is
