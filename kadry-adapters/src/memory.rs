@@ -526,6 +526,13 @@ impl Tx for MemoryTx {
                 voucher_enrollments: enrollments.into_iter().filter(|x| x.voucher.is_some()).collect(),
             });
         }
+        // One order whatever the hash maps' (which differs between two stores of the same
+        // data): a worker's employments by start, so that what folds them (the eligibility
+        // selection keeps a worker's first workplace) answers the same on every run.
+        rows.sort_by(|a, b| {
+            let key = |r: &StaffRow| (r.employment.person, r.employment.since, r.employment.id);
+            key(a).cmp(&key(b))
+        });
         Ok(rows)
     }
     async fn cycle(&mut self, year: i32) -> Result<Option<Cycle>> {
