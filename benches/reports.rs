@@ -8,11 +8,11 @@
 //! (`kadry_bench_generated_N` for another size; created if absent), and fills it with the
 //! synthetic region of [`kadry::generate::generate`] (seed 1, Samara, "today" 3 March 2025)
 //! through kadry's own bulk path, `Store::load`: multi-row statements, and the staff facts
-//! (migration 0010) kept by the adapter as it writes, so no rebuild follows. Per 1 000 000 workers
-//! about 250 territories, 23 500 organisations of every kind with 400 providers, 2 400 programs
-//! and about 100 000 groups, 1 180 000 employments (one in five workers has a dismissed earlier
-//! one), 980 000 vouchers, and 2 570 000 enrolments with their training records over the ten
-//! years before "today" (see `docs/load.md`). A database holding another region (another
+//! (migration 0010) kept by the adapter as it writes, so no rebuild follows. Per 1 000 000 workers:
+//! 250 territories, 24 312 organisations of every kind with 400 providers, 2 405 programs and
+//! 101 901 groups, 1 176 130 employments (one in five workers has a dismissed earlier one),
+//! 985 109 vouchers, and 2 560 020 enrolments with their training records over the ten years
+//! before "today" (see `docs/load.md`). A database holding another region (another
 //! marker, or none) is dropped and created again; the load is skipped when the database holds
 //! this one's marker, so re-runs start at once; after a load the tables are vacuumed and
 //! analysed.

@@ -12,6 +12,13 @@
 //! a rule hangs on (`SELECT … FOR UPDATE` through `Tx::lock`); seats move by a conditional
 //! update; constraint violations map to the catalogue's codes; serialization failures, deadlocks
 //! and a busy database become `storage.conflict`, which the service retries.
+//!
+//! Writes: every kind of row a change writes has one description (`RowKind`: table, typed
+//! columns, key, conflict clause), from which both `Tx::apply`'s single-row statement and
+//! `Store::load`'s multi-row one come. A load (`Batch`) writes each kind of a batch with one
+//! statement (PostgreSQL: `UNNEST` of typed arrays; SQLite: `VALUES` lists within its bind
+//! limit), the seats per group by one conditional update (R-G3), and the staff facts of the
+//! workers it moved once, set-wise (R-R1).
 
 use kadry_core::error::{Error, Result};
 use kadry_core::model::*;
