@@ -1383,6 +1383,7 @@ macro_rules! sql_tx {
         tx: $Tx:ident,
         lock_person: $lock_person:expr,
         lock_group: $lock_group:expr,
+        lock_year: $lock_year:expr,
         outbox_lock: $outbox_lock:expr,
         slice_setup: $slice_setup:expr,
         combine_writes: $combine_writes:expr $(,)?
@@ -1588,6 +1589,13 @@ macro_rules! sql_tx {
                 let (sql, id): (Option<&str>, String) = match key {
                     Lock::Person(p) => ($lock_person, p.to_string()),
                     Lock::Group(g) => ($lock_group, g.to_string()),
+                    Lock::Year(year) => {
+                        let sql: Option<&str> = $lock_year;
+                        if let Some(sql) = sql {
+                            self.exec(sqlx::query(sql).bind(i64::from(year))).await?;
+                        }
+                        return Ok(());
+                    }
                 };
                 if let Some(sql) = sql {
                     sqlx::query(sql).bind(id).fetch_optional(&mut *self.tx).await.map_err(super::map_err)?;
@@ -2152,6 +2160,8 @@ pub mod sqlite {
         tx: SqliteTx,
         lock_person: None,
         lock_group: None,
+        // Writers are serialised already: every writing unit of work is `BEGIN IMMEDIATE`.
+        lock_year: None,
         outbox_lock: "",
         slice_setup: None,
         // SQLite runs in the process: a statement costs no round trip, and it has no
@@ -2306,11 +2316,19 @@ pub mod postgres {
     use kadry_core::ports::{Change, Delivery, Lock, OutboxItem, StaffRow, Store, Tx};
     use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+    /// R-W3, R-W4: locks a planning year's row in `kadry_year_locks`, creating it on the
+    /// year's first lock; a second unit of work waits for the first to end, whether the row
+    /// was there or not (the insert's conflict waits for the inserting transaction).
+    pub(super) const LOCK_YEAR: &str =
+        "INSERT INTO kadry_year_locks (year) VALUES ($1) ON CONFLICT (year) DO UPDATE SET year = excluded.year";
+
     sql_tx! {
         db: sqlx::Postgres,
         tx: PgTx,
         lock_person: Some("SELECT id FROM kadry_persons WHERE id = $1 FOR UPDATE"),
         lock_group: Some("SELECT id FROM kadry_groups WHERE id = $1 FOR UPDATE"),
+        // R-W3, R-W4: a year's row, created by the first lock of it (migration 0011).
+        lock_year: Some(LOCK_YEAR),
         outbox_lock: "FOR UPDATE OF o SKIP LOCKED",
         // A report's statement runs once over a million rows: compiling it (and again in
         // each parallel worker) costs more than it saves (docs/performance.md).
@@ -2469,6 +2487,8 @@ pub mod postgres {
                     Lock::Group(g) => {
                         sql.push_str(&format!("; SELECT id FROM kadry_groups WHERE id = '{g}' FOR UPDATE"))
                     }
+                    // A number, formatted by Rust.
+                    Lock::Year(year) => sql.push_str(&format!("; {}", LOCK_YEAR.replace("$1", &year.to_string()))),
                 }
             }
             let tx = self.pool.begin_with(sqlx::AssertSqlSafe(sql)).await.map_err(super::map_err)?;

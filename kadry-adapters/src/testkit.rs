@@ -451,6 +451,50 @@ pub async fn check_parallel_vouchers(store: Arc<dyn Store>) {
     assert_eq!(issued, 1, "exactly one voucher issued");
 }
 
+/// R-W3, R-W4 under concurrency: 16 units of work each lock one planning year
+/// ([`Lock::Year`](kadry_core::ports::Lock::Year)), half as they begin and half later, read
+/// its cycle, move it one stage on and
+/// write it back, as forming groups or an offer reads and rewrites the year's applications.
+/// None is lost: the cycle ends 16 stages on. A unit of work locking another year meanwhile
+/// is not refused.
+pub async fn check_year_lock(store: Arc<dyn Store>) {
+    use kadry_core::planning::Cycle;
+    use kadry_core::ports::Lock;
+    const YEAR: i32 = 2031;
+    let mut tx = store.begin().await.expect("begin");
+    tx.apply(Change::PutCycle(Cycle::new(YEAR))).await.expect("a cycle at stage 0");
+    tx.commit().await.expect("commit");
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Locked as the unit of work begins, or later (a year known only after a read).
+            let mut tx = if i % 2 == 0 {
+                store.begin_locked(&[Lock::Year(YEAR)]).await.expect("begin, the year locked")
+            } else {
+                let mut tx = store.begin().await.expect("begin");
+                tx.lock(Lock::Year(YEAR)).await.expect("the year locked");
+                tx
+            };
+            let mut cycle = tx.cycle(YEAR).await.expect("read").expect("the cycle");
+            // Widen the window between the read and the write.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            cycle.stage += 1;
+            tx.apply(Change::PutCycle(cycle)).await.expect("write");
+            tx.commit().await.expect("commit");
+        }));
+    }
+    let mut other = store.begin_locked(&[Lock::Year(YEAR + 1)]).await.expect("another year is locked on its own");
+    other.apply(Change::PutCycle(Cycle::new(YEAR + 1))).await.expect("write");
+    other.commit().await.expect("commit");
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let mut r = store.read().await.expect("read");
+    assert_eq!(r.cycle(YEAR).await.expect("read").map(|c| c.stage), Some(16), "no update of the year lost");
+    assert_eq!(r.cycle(YEAR + 1).await.expect("read").map(|c| c.stage), Some(0));
+}
+
 /// R-A2 under concurrency: 16 tasks register one email in different letter cases; exactly one
 /// account is created.
 pub async fn check_parallel_registrations(store: Arc<dyn Store>) {
@@ -1212,8 +1256,9 @@ pub async fn check_report_scopes(store: Arc<dyn Store>) {
 }
 
 /// The checks of the contract, by name.
-pub const CHECKS: [&str; 17] = [
+pub const CHECKS: [&str; 18] = [
     "load",
+    "year_lock",
     "report_scopes",
     "slices",
     "staff_facts",
@@ -1932,6 +1977,7 @@ where
         match name {
             "load" => check_load(store, make("load_one_by_one").await).await,
             "prefetch" => check_prefetch(store).await,
+            "year_lock" => check_year_lock(store).await,
             "slices" => check_slices(store).await,
             "staff_facts" => check_staff_facts(store).await,
             "report_scopes" => check_report_scopes(store).await,

@@ -604,7 +604,9 @@ impl Command {
     }
 
     /// The rows to lock before deciding: the worker the command is about (voucher interval,
-    /// blocks, one enrolment per group), or the group whose results are recorded.
+    /// blocks, one enrolment per group), the group whose results are recorded, or the planning
+    /// year whose cycle and applications the command reads and writes back (R-W3, R-W4), in
+    /// [`crate::ports::Lock`]'s order.
     pub fn locks(&self, actor: Option<PersonId>) -> Vec<crate::ports::Lock> {
         use crate::ports::Lock;
         match self {
@@ -629,10 +631,22 @@ impl Command {
             | Command::RefuseQuota { worker, .. }
             | Command::AnswerQuestionnaire { worker, .. }
             | Command::SetParentalLeave { worker, .. }
-            | Command::AcceptOffer { worker, .. }
             | Command::SetCategory { worker, .. }
-            | Command::RecordTraining { worker, .. }
-            | Command::DeclineOffer { worker, .. } => vec![Lock::Person(*worker)],
+            | Command::RecordTraining { worker, .. } => vec![Lock::Person(*worker)],
+            // R-W4: an offer accepted or declined moves the year's waitlist too; the person
+            // first, then the year (`Lock`'s order).
+            Command::AcceptOffer { worker, year, .. } | Command::DeclineOffer { worker, year, .. } => {
+                vec![Lock::Person(*worker), Lock::Year(*year)]
+            }
+            // R-W3, R-W4: commands that read a year's cycle or applications and write them back.
+            Command::AdvanceStage { year }
+            | Command::SetPriorities { year, .. }
+            | Command::SetFinancingNorm { year, .. }
+            | Command::ApproveRegistry { year }
+            | Command::IssueQuotas { year }
+            | Command::FormGroups { year }
+            | Command::ApprovePlan { year }
+            | Command::ExpireOffers { year } => vec![Lock::Year(*year)],
             Command::ReassignQuota { to, .. } => vec![Lock::Person(*to)],
             Command::Enroll { worker, .. } | Command::RemoveFromGroup { worker, .. } => vec![Lock::Person(*worker)],
             Command::ConfirmEnrollment { group, .. } | Command::CompleteGroup { group, .. } => {
@@ -649,20 +663,12 @@ impl Command {
             | Command::SubmitProgram { .. }
             | Command::ApproveProgram { .. }
             | Command::OpenGroup { .. }
-            | Command::AdvanceStage { .. }
-            | Command::SetPriorities { .. }
-            | Command::SetFinancingNorm { .. }
             | Command::SetFundingLimit { .. }
             | Command::ReviewProgram { .. }
             | Command::RecordProtocol { .. }
-            | Command::ApproveRegistry { .. }
-            | Command::IssueQuotas { .. }
-            | Command::FormGroups { .. }
-            | Command::ApprovePlan { .. }
             | Command::SendReminders
             | Command::CreateSurvey { .. }
-            | Command::CloseSurvey { .. }
-            | Command::ExpireOffers { .. } => Vec::new(),
+            | Command::CloseSurvey { .. } => Vec::new(),
         }
     }
 
@@ -1611,4 +1617,39 @@ pub struct WantedForm {
     pub form: crate::planning::StudyForm,
     /// Workers who named it.
     pub count: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::Lock;
+
+    /// R-W3, R-W4: every command that reads a planning year's cycle or applications and
+    /// writes them back locks the year; a worker's offer locks the worker first, then the
+    /// year (`Lock`'s order, so no two commands wait on each other in a cycle).
+    #[test]
+    fn planning_commands_lock_their_year_after_the_worker() {
+        let worker = PersonId(uuid::Uuid::from_u128(1));
+        let program = ProgramId(uuid::Uuid::from_u128(2));
+        for c in [
+            Command::AdvanceStage { year: 2026 },
+            Command::SetPriorities { year: 2026, priorities: vec![] },
+            Command::SetFinancingNorm { year: 2026, program: None, amount: crate::planning::Money::ONE },
+            Command::ApproveRegistry { year: 2026 },
+            Command::IssueQuotas { year: 2026 },
+            Command::FormGroups { year: 2026 },
+            Command::ApprovePlan { year: 2026 },
+            Command::ExpireOffers { year: 2026 },
+        ] {
+            assert_eq!(c.locks(None), [Lock::Year(2026)], "{}", c.name());
+        }
+        for c in [
+            Command::AcceptOffer { worker, program, year: 2026 },
+            Command::DeclineOffer { worker, program, year: 2026 },
+        ] {
+            assert_eq!(c.locks(None), [Lock::Person(worker), Lock::Year(2026)], "{}", c.name());
+        }
+        let enrol = Command::Enroll { worker, group: GroupId(uuid::Uuid::from_u128(3)) };
+        assert_eq!(enrol.locks(None), [Lock::Person(worker)]);
+    }
 }

@@ -111,13 +111,22 @@ pub enum Change {
 }
 
 /// A row a command's rules hang on, locked for the rest of the unit of work so concurrent
-/// commands about the same worker or group run one after the other (R-V2, R-G4, R-G6).
+/// commands about the same worker, group or planning year run one after the other (R-V2,
+/// R-G4, R-G6, R-W3, R-W4).
+///
+/// Order: a command takes its person and group locks before its year lock, and a year lock
+/// is never followed by a person's, so two commands never wait on each other in a cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lock {
     /// A person's row.
     Person(PersonId),
     /// A group's row.
     Group(GroupId),
+    /// A planning year (R-W3, R-W4): its cycle, plan-schedule, quotas and waitlist. Held by
+    /// every command that reads the year's applications or cycle and writes them back
+    /// (forming groups, offers, expiry, stages, quotas), so two of them never overwrite each
+    /// other's placements.
+    Year(i32),
 }
 
 /// A part of a command's read set, declared before the rules run so a store can fetch the

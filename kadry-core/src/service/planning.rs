@@ -241,6 +241,9 @@ impl Service {
         group: &Group,
     ) -> Result<Vec<Change>> {
         let Some(gp) = &group.plan else { return Ok(Vec::new()) };
+        // The year is known only now: locked before its applications are read, after the
+        // worker's lock (`Lock`'s order), so forming or expiry cannot interleave.
+        tx.lock(crate::ports::Lock::Year(gp.year)).await?;
         let mut changes = Vec::new();
         let mut plans = tx.year_plans(gp.year).await?;
         if let Some(p) = plans.iter_mut().find(|p| p.person == removed.person && p.group == Some(group.id)) {
