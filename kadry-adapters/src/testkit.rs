@@ -453,10 +453,9 @@ pub async fn check_parallel_vouchers(store: Arc<dyn Store>) {
 
 /// R-W3, R-W4 under concurrency: 16 units of work each lock one planning year
 /// ([`Lock::Year`](kadry_core::ports::Lock::Year)), half as they begin and half later, read
-/// its cycle, move it one stage on and
-/// write it back, as forming groups or an offer reads and rewrites the year's applications.
-/// None is lost: the cycle ends 16 stages on. A unit of work locking another year meanwhile
-/// is not refused.
+/// its cycle, move it one stage on and write it back, as forming groups or an offer reads and
+/// rewrites the year's applications. None is lost: the cycle ends 16 stages on. A unit of work
+/// locking another year meanwhile is not refused.
 pub async fn check_year_lock(store: Arc<dyn Store>) {
     use kadry_core::planning::Cycle;
     use kadry_core::ports::Lock;
