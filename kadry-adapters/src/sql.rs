@@ -1586,20 +1586,19 @@ macro_rules! sql_tx {
         #[async_trait::async_trait]
         impl kadry_core::ports::Tx for $Tx {
             async fn lock(&mut self, key: Lock) -> Result<()> {
-                let (sql, id): (Option<&str>, String) = match key {
-                    Lock::Person(p) => ($lock_person, p.to_string()),
-                    Lock::Group(g) => ($lock_group, g.to_string()),
-                    Lock::Year(year) => {
-                        let sql: Option<&str> = $lock_year;
-                        if let Some(sql) = sql {
-                            self.exec(sqlx::query(sql).bind(i64::from(year))).await?;
-                        }
-                        return Ok(());
-                    }
+                let sql: Option<&str> = match key {
+                    Lock::Person(_) => $lock_person,
+                    Lock::Group(_) => $lock_group,
+                    Lock::Year(_) => $lock_year,
                 };
-                if let Some(sql) = sql {
-                    sqlx::query(sql).bind(id).fetch_optional(&mut *self.tx).await.map_err(super::map_err)?;
-                }
+                let Some(sql) = sql else { return Ok(()) };
+                let q = sqlx::query(sql);
+                let q = match key {
+                    Lock::Person(p) => q.bind(p.to_string()),
+                    Lock::Group(g) => q.bind(g.to_string()),
+                    Lock::Year(year) => q.bind(i64::from(year)),
+                };
+                self.exec(q).await?;
                 Ok(())
             }
             async fn prefetch(&mut self, reads: &[kadry_core::ports::Read]) -> Result<()> {
